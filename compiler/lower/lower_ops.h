@@ -1,0 +1,15 @@
+/*
+ * lower_ops.h - the per-op lowering functions and the table that maps IR ops
+ * to them (lower_registry.c). An op without an entry is reported as
+ * unsupported by the lowering, naming the node.
+ */
+#ifndef TML_LOWER_OPS_H
+#define TML_LOWER_OPS_H
+
+#include "tml/lower.h"
+
+typedef tml_status_t (*tml_lower_fn)(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+
+extern const tml_lower_fn tml_lower_table[TML_OP_COUNT];
+
+#endif /* TML_LOWER_OPS_H */
