@@ -1,19 +1,32 @@
 /*
- * tml - the TinyMLaaS command line. Each subcommand is a thin shell over the
- * libraries; errors are printed as "tml: <message>" with a non-zero exit.
+ * tml - the TinyMLaaS command line: a table of subcommands, each a thin shell
+ * over the libraries (see commands.h).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "tml/core.h"
+#include "commands.h"
 #include "tml/rt.h"
+
+int tml_cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("tml %d.%d.%d (package format %u.%u)\n", TML_RT_VERSION_MAJOR, TML_RT_VERSION_MINOR,
+           TML_RT_VERSION_PATCH, TML_PKG_VERSION_MAJOR, TML_PKG_VERSION_MINOR);
+    return 0;
+}
+
+static const tml_command_t commands[] = {
+    {"version", "print the version", tml_cmd_version},
+};
 
 static int usage(FILE *out)
 {
-    fputs("usage: tml <command> [options]\n"
-          "commands:\n"
-          "  version                 print the version\n",
-          out);
+    fputs("usage: tml <command> [options]     (tml <command> --help for its options)\n"
+          "commands:\n", out);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     return out == stderr ? 2 : 0;
 }
 
@@ -21,13 +34,14 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage(stderr);
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        printf("tml %d.%d.%d\n", TML_RT_VERSION_MAJOR, TML_RT_VERSION_MINOR, TML_RT_VERSION_PATCH);
-        return 0;
-    }
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+    const char *name = argv[1];
+    if (!strcmp(name, "--version"))
+        name = "version";
+    if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h"))
         return usage(stdout);
-    fprintf(stderr, "tml: unknown command '%s'\n", cmd);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(name, commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "tml: unknown command '%s'\n", name);
     return usage(stderr);
 }
