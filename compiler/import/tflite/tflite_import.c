@@ -81,8 +81,10 @@ static tml_status_t buffer_bytes(tfl_ctx_t *ctx, uint32_t buf_index, const uint8
         st = fb_u64(&b, TFL_BUFFER_OFFSET, 0, &off);
     if (!st)
         st = fb_u64(&b, TFL_BUFFER_SIZE, 0, &size);
-    if (st)
-        return tml_err_wrap(ctx->err, "buffer %u", buf_index);
+    if (st) {
+        tml_err_wrap(ctx->err, "buffer %u", buf_index);
+        return st;
+    }
     if (off > 1) { /* "valid if > 1" per the schema */
         if (vec.n)
             return tml_err_set(ctx->err, TML_ERR_CORRUPT,
@@ -130,8 +132,10 @@ tml_status_t tfl_tensor_info(tfl_ctx_t *ctx, int32_t tfl_index, tfl_tensor_info_
         st = fb_u32(&t, TFL_TENSOR_BUFFER, 0, &buf_index);
     if (!st)
         st = fb_string(&t, TFL_TENSOR_NAME, &info->name, &name_len);
-    if (st)
-        return tml_err_wrap(ctx->err, "tensor %d", tfl_index);
+    if (st) {
+        tml_err_wrap(ctx->err, "tensor %d", tfl_index);
+        return st;
+    }
     if (map_dtype(type, &info->dtype))
         return tml_err_set(ctx->err, TML_ERR_UNSUPPORTED, "tensor %d (%s): type %s (%d) is not "
                            "supported", tfl_index, info->name, tfl_type_name(type), type);
@@ -152,8 +156,10 @@ tml_status_t tfl_tensor_info(tfl_ctx_t *ctx, int32_t tfl_index, tfl_tensor_info_
                                "elements", tfl_index, info->name, (long long)TFL_MAX_ELEMS);
     }
     st = buffer_bytes(ctx, buf_index, &info->data, &info->data_len);
-    if (st)
-        return tml_err_wrap(ctx->err, "tensor %d (%s)", tfl_index, info->name);
+    if (st) {
+        tml_err_wrap(ctx->err, "tensor %d (%s)", tfl_index, info->name);
+        return st;
+    }
     if (info->data) {
         size_t want = (size_t)elems * tml_dtype_size(info->dtype);
         if (info->data_len != want)
@@ -239,8 +245,10 @@ static tml_status_t import_tensor(tfl_ctx_t *ctx, int32_t tfl_index, int32_t *ir
     st = open_tensor(ctx, tfl_index, &t);
     if (!st)
         st = fb_u8(&t, TFL_TENSOR_IS_VARIABLE, 0, &is_variable);
-    if (st)
-        return tml_err_wrap(ctx->err, "tensor %d", tfl_index);
+    if (st) {
+        tml_err_wrap(ctx->err, "tensor %d", tfl_index);
+        return st;
+    }
     has_sparsity = fb_has(&t, TFL_TENSOR_SPARSITY);
     if (is_variable)
         return tml_err_set(ctx->err, TML_ERR_UNSUPPORTED, "tensor %d (%s) is a variable "
@@ -257,8 +265,10 @@ static tml_status_t import_tensor(tfl_ctx_t *ctx, int32_t tfl_index, int32_t *ir
     if (info.data && tml_ir_set_data(ctx->g, idx, info.data, info.data_len) != TML_OK)
         return tml_err_set(ctx->err, TML_ERR_NOMEM, "out of memory");
     st = import_quant(ctx, &t, &info, idx);
-    if (st)
-        return tml_err_wrap(ctx->err, "tensor %d (%s): quantization", tfl_index, info.name);
+    if (st) {
+        tml_err_wrap(ctx->err, "tensor %d (%s): quantization", tfl_index, info.name);
+        return st;
+    }
     ctx->map[tfl_index] = idx;
     *ir_index = idx;
     return TML_OK;
@@ -286,8 +296,10 @@ static tml_status_t read_indices(tfl_ctx_t *ctx, const fb_table_t *t, int id, co
 {
     fb_vec_t vec;
     tml_status_t st = fb_vector(t, id, 4, &vec);
-    if (st)
-        return tml_err_wrap(ctx->err, "%s", what);
+    if (st) {
+        tml_err_wrap(ctx->err, "%s", what);
+        return st;
+    }
     if (vec.n > TFL_MAX_OP_IO)
         return tml_err_set(ctx->err, TML_ERR_UNSUPPORTED, "%u %s, at most %d supported", vec.n,
                            what, TFL_MAX_OP_IO);
@@ -371,8 +383,10 @@ static tml_status_t read_operator(tfl_ctx_t *ctx, const fb_vec_t *ops, uint32_t 
         st = fb_i32(&code_t, TFL_OPCODE_VERSION, 1, &op->version);
     if (!st)
         st = fb_string(&code_t, TFL_OPCODE_CUSTOM, &custom, &custom_len);
-    if (st)
-        return tml_err_wrap(ctx->err, "operator code %u", opcode_index);
+    if (st) {
+        tml_err_wrap(ctx->err, "operator code %u", opcode_index);
+        return st;
+    }
     /* Older files only set the byte-sized deprecated field, newer ones set
      * both (the byte saturating at 127): the larger one is the code. */
     op->code = code > deprecated_code ? code : deprecated_code;
@@ -393,8 +407,10 @@ static tml_status_t read_operator(tfl_ctx_t *ctx, const fb_vec_t *ops, uint32_t 
         st = read_indices(ctx, &t, TFL_OP_INPUTS, "inputs", op->in, &op->n_in);
     if (!st)
         st = read_indices(ctx, &t, TFL_OP_OUTPUTS, "outputs", op->out, &op->n_out);
-    if (st)
-        return tml_err_wrap(ctx->err, "op %s", op->name);
+    if (st) {
+        tml_err_wrap(ctx->err, "op %s", op->name);
+        return st;
+    }
     if (fb_has(&t, TFL_OP_INTERMEDIATES)) {
         fb_vec_t inter;
         if ((st = fb_vector(&t, TFL_OP_INTERMEDIATES, 4, &inter)))
@@ -433,8 +449,10 @@ static tml_status_t import_model(tfl_ctx_t *ctx)
         st = fb_vector(&sg, TFL_SUBGRAPH_TENSORS, 4, &ctx->tensors);
     if (!st)
         st = fb_vector(&sg, TFL_SUBGRAPH_OPERATORS, 4, &ops);
-    if (st)
-        return tml_err_wrap(ctx->err, "subgraph 0");
+    if (st) {
+        tml_err_wrap(ctx->err, "subgraph 0");
+        return st;
+    }
 
     ctx->map = tml_malloc(((size_t)ctx->tensors.n + 1) * sizeof(int32_t));
     if (!ctx->map)

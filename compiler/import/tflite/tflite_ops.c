@@ -284,7 +284,7 @@ static tml_status_t map_conv(tfl_ctx_t *ctx, const tfl_op_t *op, bool depthwise)
                         "input channels", c_out, c_in);
         /* The option is redundant (newer TFLite ignores it); the shapes rule. */
         if (multiplier != 0 && multiplier != c_out / c_in)
-            TML_LOGW("tflite", "%s: operator %d: depth_multiplier %d disagrees with the "
+            TML_LOGI("tflite", "%s: operator %d: depth_multiplier %d disagrees with the "
                      "shapes (%d), using the shapes", ctx->model, op->index, multiplier,
                      c_out / c_in);
         c->depth_multiplier = c_out / c_in;
