@@ -117,18 +117,12 @@ static void model_test(void **state)
     run_model(m);
 }
 
-static int setup_model(void **state)
-{
-    static size_t next;
-    *state = (void *)&models[next++];
-    return tml_test_leak_setup(state);
-}
-
 int main(void)
 {
     struct CMUnitTest tests[sizeof(models) / sizeof(models[0])];
     for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
-        tests[i] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(model_test, setup_model, tml_test_leak_teardown);
+        tests[i] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
+            model_test, tml_test_leak_setup, tml_test_leak_teardown, (void *)&models[i]);
         tests[i].name = models[i].dir;
     }
     return _cmocka_run_group_tests("mlperf", tests, sizeof(tests) / sizeof(tests[0]), NULL, NULL);
