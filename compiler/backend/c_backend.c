@@ -16,7 +16,7 @@
 #include "tml/backend_c.h"
 #include "tml/session.h"
 
-/* The params struct type of each kernel (tml/kernels/*.h). */
+/* The params struct type of each kernel (see tml/kernels.h). */
 static const char *const params_types[] = {
     [TML_K_CONV2D_S8] = "tml_conv_params_t",      [TML_K_CONV2D_F32] = "tml_conv_params_t",
     [TML_K_DWCONV2D_S8] = "tml_conv_params_t",    [TML_K_DWCONV2D_F32] = "tml_conv_params_t",
