@@ -129,6 +129,165 @@ static void apply_inplace(const tml_ir_graph_t *g, const tml_lowered_t *lw, tml_
     }
 }
 
+/* Places buffers in the given order, each at the lowest offset (first fit)
+ * or in the smallest gap (best fit) clear of every already placed buffer
+ * whose lifetime overlaps. Returns the peak, or UINT64_MAX past 4 GiB. */
+static uint64_t place_in_order(buffer_t *buffers, const int *order, int n, int best_fit,
+                               buffer_t **placed)
+{
+    uint64_t peak = 0;
+    for (int i = 0; i < n; i++) {
+        buffer_t *b = &buffers[order[i]];
+        int n_placed = 0;
+        for (int j = 0; j < i; j++) {
+            buffer_t *p = &buffers[order[j]];
+            if (p->first <= b->last && b->first <= p->last)
+                placed[n_placed++] = p;
+        }
+        qsort(placed, (size_t)n_placed, sizeof(placed[0]), by_offset);
+        /* The space past the last placed buffer is an unbounded gap, so a
+         * place is always found. */
+        uint64_t offset = 0, best = 0, best_gap = 0;
+        int found = 0;
+        for (int p = 0; p <= n_placed; p++) {
+            uint64_t gap_end = p < n_placed ? placed[p]->offset : UINT64_MAX;
+            if (gap_end >= offset + b->size) {
+                uint64_t gap = gap_end - offset;
+                if (!found || gap < best_gap) {
+                    found = 1;
+                    best_gap = gap;
+                    best = offset;
+                }
+                if (!best_fit)
+                    break;
+            }
+            if (p < n_placed) {
+                uint64_t end = (uint64_t)placed[p]->offset + placed[p]->size;
+                if (end > offset)
+                    offset = end;
+            }
+        }
+        if (best + b->size > 0xFFFFFFF0u)
+            return UINT64_MAX;
+        b->offset = (uint32_t)best;
+        if (best + b->size > peak)
+            peak = best + b->size;
+    }
+    return peak;
+}
+
+static const buffer_t *sort_base;
+
+static int cmp_first_use(const void *a_, const void *b_)
+{
+    const buffer_t *a = &sort_base[*(const int *)a_], *b = &sort_base[*(const int *)b_];
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
+    return a->size > b->size ? -1 : (a->size < b->size);
+}
+
+static int cmp_last_use_desc(const void *a_, const void *b_)
+{
+    const buffer_t *a = &sort_base[*(const int *)a_], *b = &sort_base[*(const int *)b_];
+    if (a->last != b->last)
+        return a->last > b->last ? -1 : 1;
+    return a->size > b->size ? -1 : (a->size < b->size);
+}
+
+/* Tries several placement orders and keeps the smallest peak: greedy by
+ * size (the classic heuristic, so the result is never worse than it), by
+ * first use, by last use, by "breadth" (the buffers of the busiest op
+ * first), each with first fit and best fit, then seeded perturbations of the
+ * size order. buffers must be sorted by size, descending. */
+static tml_status_t place_best(buffer_t *buffers, int n, int n_ops, buffer_t **placed,
+                               uint32_t *arena_len, const char **strategy, tml_err_t *err)
+{
+    static const char *const names[] = {"greedy by size", "first use", "last use", "breadth"};
+    int *order = tml_malloc(((size_t)n + 1) * sizeof(int));
+    int *best_order = tml_malloc(((size_t)n + 1) * sizeof(int));
+    uint64_t *op_live = tml_calloc((size_t)n_ops + 1, sizeof(uint64_t));
+    uint8_t *taken = tml_malloc((size_t)n + 1);
+    if (!order || !best_order || !op_live || !taken) {
+        tml_free(order);
+        tml_free(best_order);
+        tml_free(op_live);
+        tml_free(taken);
+        return tml_err_set(err, TML_ERR_NOMEM, "planner: out of memory");
+    }
+    for (int i = 0; i < n; i++)
+        for (int32_t k = buffers[i].first; k <= buffers[i].last && k < n_ops; k++)
+            op_live[k] += buffers[i].size;
+    uint64_t best = UINT64_MAX;
+    int best_fit_mode = 0;
+    const char *best_name = names[0];
+    uint32_t seed = 0x2545F491u;
+    for (int attempt = 0; attempt < 4 * 2 + 32; attempt++) {
+        int kind = attempt < 8 ? attempt / 2 : -1, fit = attempt % 2;
+        for (int i = 0; i < n; i++)
+            order[i] = i;
+        sort_base = buffers;
+        if (kind == 1)
+            qsort(order, (size_t)n, sizeof(int), cmp_first_use);
+        else if (kind == 2)
+            qsort(order, (size_t)n, sizeof(int), cmp_last_use_desc);
+        else if (kind == 3) {
+            /* Buffers live at the busiest op first, then the next busiest... */
+            int pos = 0;
+            memset(taken, 0, (size_t)n);
+            for (;;) {
+                int32_t busiest = -1;
+                for (int k = 0; k < n_ops; k++)
+                    if (op_live[k] && (busiest < 0 || op_live[k] > op_live[busiest]))
+                        busiest = k;
+                if (busiest < 0)
+                    break;
+                for (int i = 0; i < n; i++)
+                    if (!taken[i] && buffers[i].first <= busiest && busiest <= buffers[i].last) {
+                        taken[i] = 1;
+                        order[pos++] = i;
+                    }
+                op_live[busiest] = 0;
+            }
+            for (int i = 0; i < n; i++)
+                if (!taken[i])
+                    order[pos++] = i;
+            for (int i = 0; i < n; i++)
+                for (int32_t k = buffers[i].first; k <= buffers[i].last && k < n_ops; k++)
+                    op_live[k] += buffers[i].size;
+        } else if (kind < 0) {
+            /* Swap a few neighbours of the size order (xorshift, fixed seed). */
+            for (int s = 0; s < n / 4 + 1 && n > 1; s++) {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                int i = (int)(seed % (uint32_t)(n - 1));
+                int tmp = order[i];
+                order[i] = order[i + 1];
+                order[i + 1] = tmp;
+            }
+        }
+        uint64_t peak = place_in_order(buffers, order, n, fit, placed);
+        if (peak < best) {
+            best = peak;
+            best_fit_mode = fit;
+            memcpy(best_order, order, (size_t)n * sizeof(int));
+            best_name = kind >= 0 ? names[kind] : "perturbed size order";
+        }
+    }
+    tml_status_t st = TML_OK;
+    if (best == UINT64_MAX)
+        st = tml_err_set(err, TML_ERR_NOFIT, "planner: arena exceeds 4 GiB");
+    else
+        place_in_order(buffers, best_order, n, best_fit_mode, placed);
+    *arena_len = best == UINT64_MAX ? 0 : (uint32_t)best;
+    *strategy = best_name;
+    tml_free(order);
+    tml_free(best_order);
+    tml_free(op_live);
+    tml_free(taken);
+    return st;
+}
+
 tml_status_t tml_plan_arena(const tml_ir_graph_t *g, const tml_lowered_t *lw,
                             tml_plan_t *plan, tml_err_t *err)
 {
@@ -183,36 +342,14 @@ tml_status_t tml_plan_arena(const tml_ir_graph_t *g, const tml_lowered_t *lw,
             buf->last = plan->last[t];
     }
     qsort(buffers, (size_t)n_buffers, sizeof(buffer_t), by_size_desc);
-
-    uint64_t peak = 0;
-    for (int b = 0; b < n_buffers; b++) {
-        int n_placed = 0;
-        for (int p = 0; p < b; p++)
-            if (buffers[p].first <= buffers[b].last && buffers[b].first <= buffers[p].last)
-                placed[n_placed++] = &buffers[p];
-        qsort(placed, (size_t)n_placed, sizeof(placed[0]), by_offset);
-        uint64_t offset = 0;
-        for (int p = 0; p < n_placed; p++) {
-            if (offset + buffers[b].size <= placed[p]->offset)
-                break;
-            uint64_t end = (uint64_t)placed[p]->offset + placed[p]->size;
-            if (end > offset)
-                offset = end;
-        }
-        if (offset + buffers[b].size > 0xFFFFFFF0u) {
-            st = tml_err_set(err, TML_ERR_NOFIT, "planner: arena exceeds 4 GiB");
-            goto done;
-        }
-        buffers[b].offset = (uint32_t)offset;
-        if (offset + buffers[b].size > peak)
-            peak = offset + buffers[b].size;
-    }
+    st = place_best(buffers, n_buffers, lw->n_ops, placed, &plan->arena_len, &plan->strategy, err);
+    if (st != TML_OK)
+        goto done;
     for (int b = 0; b < n_buffers; b++)
         buffer_of_root[buffers[b].root] = b;
     for (int t = 0; t < g->n_tensors; t++)
         if (plan->first[t] >= 0)
             plan->offset[t] = buffers[buffer_of_root[find_root(plan->alias_of, t)]].offset;
-    plan->arena_len = (uint32_t)peak;
 
 done:
     tml_free(group_last);

@@ -7,8 +7,10 @@
  * inputs from the start, graph outputs to the end); two tensors may share
  * bytes when their lifetimes do not overlap. Ops may let their output take
  * over an input's buffer (tml_lop_t.inplace_input) when that input dies
- * there, which makes RESHAPE free. Placement is greedy by size (largest
- * first, lowest fitting offset), 16-byte aligned.
+ * there, which makes RESHAPE free. Placement tries several orders (greedy
+ * by size, by first use, by last use, by breadth; first fit and best fit;
+ * seeded perturbations) and keeps the smallest peak, so it is never worse
+ * than greedy by size. Offsets are 16-byte aligned.
  */
 #ifndef TML_PLAN_H
 #define TML_PLAN_H
@@ -29,6 +31,7 @@ typedef struct tml_plan {
     int32_t *alias_of;    /* per tensor: tensor whose buffer it shares, or -1 */
     uint32_t arena_len;   /* the peak: bytes the arena needs */
     uint64_t sum_len;     /* all planned tensors side by side, for comparison */
+    const char *strategy; /* the placement order that gave the smallest peak */
 } tml_plan_t;
 
 /* Plans g's activations for the op order of lw. Free with tml_plan_free. */
