@@ -67,7 +67,8 @@ static tfb_tensor_t tensor(const char *name, int type, int n_dims, const int32_t
     t.name = name;
     t.type = type;
     t.n_dims = n_dims;
-    memcpy(t.dims, dims, (size_t)n_dims * sizeof(int32_t));
+    if (n_dims > 0)
+        memcpy(t.dims, dims, (size_t)n_dims * sizeof(int32_t));
     return t;
 }
 
@@ -322,7 +323,8 @@ static void truncations_and_bit_flips(void **state)
     (void)state;
     if (!tml_test_have_shared())
         skip();
-    static const char *const dirs[] = {"kws_ref_model", "str_ww_ref_model", "ad01_int8"};
+    static const char *const dirs[] = {"kws_ref_model", "str_ww_ref_model", "ad01_int8",
+                                       "vww_96_int8", "pretrainedResnet_quant"};
     for (size_t m = 0; m < sizeof(dirs) / sizeof(dirs[0]); m++) {
         size_t len;
         uint8_t *orig = read_model(dirs[m], &len);

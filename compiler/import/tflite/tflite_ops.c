@@ -210,7 +210,12 @@ static tml_status_t resolve_pad(tfl_ctx_t *ctx, const char *axis, uint8_t paddin
     if (stride < 1 || dilation < 1)
         return fail(ctx, TML_ERR_CORRUPT, "%s stride %d / dilation %d must be >= 1", axis,
                     stride, dilation);
-    int64_t eff_k = (int64_t)(k - 1) * dilation + 1;
+    if (k < 1)
+        return fail(ctx, TML_ERR_CORRUPT, "%s: kernel size %d", axis, k);
+    int64_t eff_k = ((int64_t)k - 1) * dilation + 1;
+    if (eff_k > INT32_MAX)
+        return fail(ctx, TML_ERR_CORRUPT, "%s: dilated kernel of %lld is too large", axis,
+                    (long long)eff_k);
     int64_t want;
     if (padding == TFL_PAD_SAME)
         want = ((int64_t)in + stride - 1) / stride;
@@ -218,7 +223,7 @@ static tml_status_t resolve_pad(tfl_ctx_t *ctx, const char *axis, uint8_t paddin
         want = in >= eff_k ? (in - eff_k) / stride + 1 : 0;
     else
         return fail(ctx, TML_ERR_CORRUPT, "unknown padding mode %u", padding);
-    if (k < 1 || want < 1 || want != out)
+    if (want < 1 || want != out)
         return fail(ctx, TML_ERR_CORRUPT, "%s: output size %d, expected %lld for input %d, "
                     "kernel %d, stride %d, dilation %d, %s padding", axis, out, (long long)want,
                     in, k, stride, dilation, padding == TFL_PAD_SAME ? "SAME" : "VALID");
@@ -614,7 +619,8 @@ static tml_status_t map_pad(tfl_ctx_t *ctx, const tfl_op_t *op, bool v2)
         return st;
     for (int d = 0; d < x.n_dims; d++) {
         int64_t before = amounts[2 * d], after = amounts[2 * d + 1];
-        if (before < 0 || after < 0 || x.dims[d] + before + after != y.dims[d])
+        if (before < 0 || after < 0 || before > INT32_MAX || after > INT32_MAX ||
+            x.dims[d] + before + after != y.dims[d])
             return fail(ctx, TML_ERR_CORRUPT, "dim %d: padding %lld/%lld of %d does not give "
                         "the output's %d", d, (long long)before, (long long)after, x.dims[d],
                         y.dims[d]);
@@ -810,8 +816,10 @@ static tml_status_t map_slice(tfl_ctx_t *ctx, const tfl_op_t *op)
     memset(&a, 0, sizeof(a));
     int32_t out_size[TML_IR_MAX_DIMS];
     for (int d = 0; d < x.n_dims; d++) {
-        int64_t sz = size[d] == -1 ? x.dims[d] - begin[d] : size[d];
-        if (begin[d] < 0 || sz < 0 || begin[d] + sz > x.dims[d])
+        int64_t sz = -1;
+        if (begin[d] >= 0 && begin[d] <= x.dims[d])
+            sz = size[d] == -1 ? x.dims[d] - begin[d] : size[d];
+        if (sz < 0 || sz > x.dims[d] - begin[d])
             return fail(ctx, TML_ERR_CORRUPT, "dim %d: begin %lld size %lld outside %d", d,
                         (long long)begin[d], (long long)size[d], x.dims[d]);
         a.slice.begin[d] = (int32_t)begin[d];
