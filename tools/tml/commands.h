@@ -14,5 +14,6 @@ typedef struct tml_command {
 } tml_command_t;
 
 int tml_cmd_version(int argc, char **argv);
+int tml_cmd_firmware(int argc, char **argv);
 
 #endif /* TML_CLI_COMMANDS_H */

@@ -19,6 +19,7 @@ int tml_cmd_version(int argc, char **argv)
 
 static const tml_command_t commands[] = {
     {"version", "print the version", tml_cmd_version},
+    {"firmware", "build a Cortex-M image that runs a package in QEMU", tml_cmd_firmware},
 };
 
 static int usage(FILE *out)
