@@ -160,8 +160,6 @@ tml_status_t tml_proc_run(const tml_argv_t *argv, const char *cwd, const char *l
     if (timed_out)
         return tml_err_set(err, TML_ERR_TIMEOUT, "%s: killed after the time limit of %d ms",
                            prog, timeout_ms);
-    /* Leftovers of the group (a compiler's helpers) must not outlive it. */
-    kill(-pid, SIGKILL);
     if (WIFEXITED(wstatus))
         *status = WEXITSTATUS(wstatus);
     else if (WIFSIGNALED(wstatus))

@@ -379,8 +379,30 @@ static void systick_counts_across_wraps_and_runs_time_out(void **state)
     remove_dir(dir);
 }
 
+/* The address of a symbol in the image (from arm-none-eabi-nm). */
+static unsigned long symbol_address(const char *elf, const char *name)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "arm-none-eabi-nm '%s'", elf);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[512], sym[256], type;
+    unsigned long addr, found = 0;
+    bool seen = false;
+    while (fgets(line, sizeof(line), p))
+        if (sscanf(line, "%lx %c %255s", &addr, &type, sym) == 3 && !strcmp(sym, name)) {
+            found = addr;
+            seen = true;
+        }
+    assert_int_equal(pclose(p), 0);
+    if (!seen)
+        fail_msg("%s: no symbol %s", elf, name);
+    return found;
+}
+
 static void model_image_on(const char *board)
 {
+    const tml_board_t *b = tml_firmware_board_find(board);
     char *dir = make_dir();
     char elf[1024];
     snprintf(elf, sizeof(elf), "%s/model.elf", dir);
@@ -394,6 +416,14 @@ static void model_image_on(const char *board)
     assert_true(s.rodata >= len);
     assert_true(s.bss >= tml_rt_arena_len(pkg, len) + 7);
     check_sizes_against_size_tool(elf, &s);
+    /* Package in flash, 16-byte aligned (weights are used in place); the
+     * arena in RAM. */
+    unsigned long pkg_addr = symbol_address(elf, "tml_fw_pkg");
+    unsigned long arena_addr = symbol_address(elf, "tml_fw_arena");
+    assert_int_equal(pkg_addr % 16, 0);
+    assert_true(pkg_addr >= b->flash_base && pkg_addr + len <= b->flash_base + b->flash_len);
+    assert_int_equal(arena_addr % 16, 0);
+    assert_true(arena_addr >= b->ram_base && arena_addr < b->ram_base + b->ram_len);
 
     /* Inputs x (4 bytes) then y (3 bytes); outputs are y then x. */
     write_file(dir, "input.bin", "ABCDxyz", 7);
