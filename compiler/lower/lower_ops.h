@@ -12,4 +12,11 @@ typedef tml_status_t (*tml_lower_fn)(tml_lower_ctx_t *ctx, const tml_ir_node_t *
 
 extern const tml_lower_fn tml_lower_table[TML_OP_COUNT];
 
+/* nn ops (lower_conv2d.c, lower_dwconv2d.c, lower_fc.c, lower_pool.c) */
+tml_status_t tml_lower_conv2d(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_dwconv2d(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_fc(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_avgpool(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_maxpool(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+
 #endif /* TML_LOWER_OPS_H */

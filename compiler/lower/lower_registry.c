@@ -12,5 +12,9 @@
  * mean, activations */
 
 const tml_lower_fn tml_lower_table[TML_OP_COUNT] = {
-    [TML_OP_CONV2D] = NULL, /* replaced when conv lowering lands */
+    [TML_OP_CONV2D] = tml_lower_conv2d,
+    [TML_OP_DEPTHWISE_CONV2D] = tml_lower_dwconv2d,
+    [TML_OP_FULLY_CONNECTED] = tml_lower_fc,
+    [TML_OP_AVG_POOL2D] = tml_lower_avgpool,
+    [TML_OP_MAX_POOL2D] = tml_lower_maxpool,
 };
