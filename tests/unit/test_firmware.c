@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tml_test.h"
+#include "tml/compiler.h"
 #include "tml/firmware.h"
 #include "tml/package.h"
 #include "tml/rt.h"
@@ -464,6 +465,75 @@ static void model_image_mps2_an386(void **state) { (void)state; model_image_on("
 static void model_image_mps2_an500(void **state) { (void)state; model_image_on("mps2-an500"); }
 static void model_image_mps2_an505(void **state) { (void)state; model_image_on("mps2-an505"); }
 
+/* An MLPerf Tiny model compiled by the service runs on every board and
+ * gives the same bytes as the host runtime (int8: bit-exact). */
+static void mlperf_model_matches_the_host_on_every_board(void **state)
+{
+    (void)state;
+    if (!tml_test_have_shared()) {
+        printf("  (../shared/models absent: skipped)\n");
+        return;
+    }
+    tml_compiled_t c;
+    tml_err_t err;
+    tml_err_clear(&err);
+    TML_ASSERT_OK_ERR(tml_compile_file(tml_test_shared("models/mlperf-tiny/ad01_int8/model.tflite"),
+                                       NULL, &c, &err), &err);
+    /* The host reference: the same package on the host runtime. */
+    uint32_t arena_len = tml_rt_arena_len(c.pkg, c.pkg_len);
+    uint8_t *arena = tml_malloc(arena_len);
+    assert_non_null(arena);
+    tml_rt_t rt;
+    TML_ASSERT_OK(tml_rt_init(&rt, c.pkg, c.pkg_len, arena, arena_len, 0));
+    assert_int_equal(tml_rt_n_inputs(&rt), 1);
+    assert_int_equal(tml_rt_n_outputs(&rt), 1);
+    const tml_pkg_tensor_t *in = tml_rt_input(&rt, 0);
+    const tml_pkg_tensor_t *out = tml_rt_output(&rt, 0);
+    uint8_t *input = tml_malloc(in->byte_len);
+    assert_non_null(input);
+    uint32_t seed = 12345;
+    for (uint32_t i = 0; i < in->byte_len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        input[i] = (uint8_t)(seed >> 16);
+    }
+    memcpy(tml_rt_tensor_data(&rt, in), input, in->byte_len);
+    TML_ASSERT_OK(tml_rt_invoke(&rt));
+    const uint8_t *want = tml_rt_tensor_data(&rt, out);
+
+    char *dir = make_dir();
+    write_file(dir, "input.bin", input, in->byte_len);
+    char elf[1024];
+    snprintf(elf, sizeof(elf), "%s/ad01.elf", dir);
+    size_t n_boards;
+    const tml_board_t *boards = tml_firmware_boards(&n_boards);
+    int64_t first = -1;
+    for (size_t i = 0; i < n_boards; i++) {
+        tml_firmware_sizes_t s;
+        TML_ASSERT_OK_ERR(tml_firmware_build(c.pkg, c.pkg_len, boards[i].name, elf, &s, &err), &err);
+        assert_true(s.rodata >= c.pkg_len);
+        unlink(in_dir(dir, "output.bin"));
+        tml_firmware_run_t run = run_image(elf, boards[i].name, dir);
+        if (run.exit_status != 0)
+            fail_msg("%s: exit %d:\n%s", boards[i].name, run.exit_status, run.console);
+        size_t got_len;
+        uint8_t *got = tml_test_read(in_dir(dir, "output.bin"), &got_len);
+        assert_int_equal(got_len, out->byte_len);
+        assert_memory_equal(got, want, out->byte_len);
+        tml_free(got);
+        /* A real inference: about 2M instructions; the cores differ only by
+         * a little (instruction selection per core). */
+        assert_true(run.instructions > 100000);
+        if (first < 0)
+            first = run.instructions;
+        assert_true(run.instructions > first / 2 && run.instructions < first * 2);
+        tml_free(run.console);
+    }
+    remove_dir(dir);
+    tml_free(input);
+    tml_free(arena);
+    tml_compiled_free(&c);
+}
+
 /* Builds leave nothing in $TMPDIR, on success and on a compiler failure. */
 static void builds_remove_their_temporary_directory(void **state)
 {
@@ -563,6 +633,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(model_image_mps2_an386, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(model_image_mps2_an500, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(model_image_mps2_an505, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(mlperf_model_matches_the_host_on_every_board, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(builds_remove_their_temporary_directory, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(build_survives_every_allocation_failure, tml_test_leak_setup, tml_test_leak_teardown),
     };
