@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_model.h"
 #include "commands.h"
 #include "tml/firmware.h"
 
@@ -13,11 +14,11 @@ static int usage(FILE *out)
 {
     size_t n;
     const tml_board_t *boards = tml_firmware_boards(&n);
-    fputs("usage: tml firmware PACKAGE.tmlm --board BOARD -o OUT.elf [--run DIR] [--timeout SEC]\n"
+    fputs("usage: tml firmware MODEL_OR_PACKAGE --board BOARD -o OUT.elf [--run DIR] [--timeout SEC]\n"
           "       tml firmware --selftest --board BOARD -o OUT.elf [--run DIR] [--timeout SEC]\n"
-          "Builds a firmware image that runs the package on BOARD's Cortex-M core in\n"
-          "qemu-system-arm, and prints its section sizes. PACKAGE is a compiled .tmlm\n"
-          "package (models in .tflite/.onnx are not accepted here yet: compile them first).\n"
+          "Builds a firmware image that runs the model on BOARD's Cortex-M core in\n"
+          "qemu-system-arm, and prints its section sizes. MODEL_OR_PACKAGE is a .tflite or\n"
+          ".onnx model (compiled first, for BOARD's profile) or a compiled .tmlm package.\n"
           "Run the image in a directory holding input.bin (the model inputs' bytes):\n"
           "  qemu-system-arm -M BOARD -nographic -semihosting -icount shift=0 -kernel OUT.elf\n"
           "It writes output.bin, prints \"instructions: N\" for one inference and exits 0.\n"
@@ -85,7 +86,7 @@ int tml_cmd_firmware(int argc, char **argv)
     }
     if (!board_name || !out || (selftest == (pkg_path != NULL))) {
         fprintf(stderr, "tml firmware: need %s, --board and -o\n",
-                selftest ? "no PACKAGE with --selftest" : "a PACKAGE (or --selftest)");
+                selftest ? "no MODEL_OR_PACKAGE with --selftest" : "a MODEL_OR_PACKAGE (or --selftest)");
         return usage(stderr);
     }
     const tml_board_t *board = tml_firmware_board_find(board_name);
@@ -98,7 +99,10 @@ int tml_cmd_firmware(int argc, char **argv)
     } else {
         uint8_t *pkg = NULL;
         size_t pkg_len = 0;
-        st = tml_file_read(pkg_path, &pkg, &pkg_len, &err);
+        /* A model is compiled for the board's own profile first. */
+        tml_compile_opts_t opts;
+        memset(&opts, 0, sizeof(opts));
+        st = tml_cli_load_package(pkg_path, &opts, &pkg, &pkg_len, &err);
         if (st == TML_OK) {
             st = tml_firmware_build(pkg, pkg_len, board_name, out, &sizes, &err);
             if (st != TML_OK)
