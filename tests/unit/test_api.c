@@ -742,6 +742,59 @@ static void restart_keeps_everything(void **state)
     daemon_stop(&d);
 }
 
+/* Runs a tml CLI command with TML_SERVER/TML_TOKEN set; returns its exit
+ * code and its stdout in out. */
+static int tml_cli(const daemon_t *d, const char *token, const char *args, char *out, size_t n)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "TML_SERVER=%s TML_TOKEN=%s %s/tools/tml/tml %s 2>&1", d->url, token,
+             TML_BINARY_DIR, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = fread(out, 1, n - 1, p);
+    out[len] = '\0';
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void cli_drives_the_service(void **state)
+{
+    (void)state;
+    if (!tml_test_have_shared())
+        skip();
+    daemon_t d;
+    daemon_start(&d, NULL);
+    char out[16384], args[1024];
+    snprintf(args, sizeof(args), "models push %s --name kws --version 3 --task kws --labels yes,no",
+             model_path("kws_ref_model"));
+    assert_int_equal(tml_cli(&d, d.token, args, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "kws@3: tflite, 53936 bytes"));
+    assert_int_equal(tml_cli(&d, d.token, "models ls", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "kws"));
+    assert_int_equal(tml_cli(&d, d.token, "compilations create kws 3 --target stm32f746 --wait", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "for stm32f746: done"));
+    assert_non_null(strstr(out, "fits: RAM"));
+    assert_non_null(strstr(out, "artifact package"));
+    assert_int_equal(tml_cli(&d, d.token, "compilations ls", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "stm32f746"));
+    char file[128];
+    snprintf(file, sizeof(file), "compilations get 1 package -o %s/k.tmlm", data_dir);
+    assert_int_equal(tml_cli(&d, d.token, file, out, sizeof(out)), 0);
+    snprintf(file, sizeof(file), "%s/k.tmlm", data_dir);
+    struct stat sb;
+    assert_int_equal(stat(file, &sb), 0);
+    assert_true(sb.st_size > 1000);
+    assert_int_equal(tml_cli(&d, d.token, "devices add cli-1 rp2040 lab", out, sizeof(out)), 0);
+    assert_int_equal(tml_cli(&d, d.token, "devices ls --tag lab", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "cli-1"));
+    /* errors come back as the server's message and a non-zero exit */
+    assert_int_equal(tml_cli(&d, d.token, "models show nope", out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "model 'nope' not found (HTTP 404)"));
+    assert_int_equal(tml_cli(&d, "wrong-token-xxxxxxxx", "models ls", out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "HTTP 401"));
+    daemon_stop(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,6 +802,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tenants_are_isolated, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_requests_get_4xx_with_a_message, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(cli_drives_the_service, setup, teardown),
     };
     TML_TEST_MAIN(tests);
 }
