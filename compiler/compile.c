@@ -90,16 +90,20 @@ void tml_compiled_free(tml_compiled_t *c)
 tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts,
                                tml_compiled_t *out, tml_err_t *err)
 {
-    (void)opts;
     memset(out, 0, sizeof(*out));
     out->graph = *g;
     memset(g, 0, sizeof(*g));
     const char *name = out->graph.name;
     tml_status_t st = tml_ir_validate(&out->graph, err);
     if (st == TML_OK) {
-        out->n_model_ops = out->graph.n_nodes;
         for (int i = 0; i < out->graph.n_nodes; i++)
             out->macs += tml_ir_node_macs(&out->graph, &out->graph.nodes[i]);
+        if (!opts || !opts->keep_dead_channels)
+            st = tml_pass_dead_channels(&out->graph, &out->dead_channels, err);
+    }
+    if (st == TML_OK) {
+        out->n_model_ops = out->graph.n_nodes;
+        out->macs_executed = out->macs - out->dead_channels.macs_saved;
         st = tml_lower_graph(&out->graph, &out->lowered, err);
     }
     if (st == TML_OK)
