@@ -12,4 +12,26 @@ typedef tml_status_t (*tml_lower_fn)(tml_lower_ctx_t *ctx, const tml_ir_node_t *
 
 extern const tml_lower_fn tml_lower_table[TML_OP_COUNT];
 
+/* nn ops (lower_conv2d.c, lower_dwconv2d.c, lower_fc.c, lower_pool.c) */
+tml_status_t tml_lower_conv2d(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_dwconv2d(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_fc(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_avgpool(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_maxpool(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+/* elementwise ops (compiler/lower/lower_<op>.c) */
+tml_status_t tml_lower_add(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_mul(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_reshape(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_softmax(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_quantize(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_dequantize(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_concat(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_pad(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_mean(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_logistic(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_tanh(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_relu(tml_lower_ctx_t *ctx, const tml_ir_node_t *node); /* RELU, RELU6, RELU_N1_TO_1 */
+tml_status_t tml_lower_clip(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_hard_swish(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+
 #endif /* TML_LOWER_OPS_H */

@@ -8,8 +8,39 @@
 
 static const tml_op_desc_t *const registry[TML_K_COUNT] = {
     /* nn kernels */
-    [TML_K_CONV2D_S8] = NULL,
+    [TML_K_CONV2D_S8] = &tml_op_conv2d_s8,
+    [TML_K_CONV2D_F32] = &tml_op_conv2d_f32,
+    [TML_K_DWCONV2D_S8] = &tml_op_dwconv2d_s8,
+    [TML_K_DWCONV2D_F32] = &tml_op_dwconv2d_f32,
+    [TML_K_FC_S8] = &tml_op_fc_s8,
+    [TML_K_FC_F32] = &tml_op_fc_f32,
+    [TML_K_AVGPOOL_S8] = &tml_op_avgpool_s8,
+    [TML_K_AVGPOOL_F32] = &tml_op_avgpool_f32,
+    [TML_K_MAXPOOL_S8] = &tml_op_maxpool_s8,
+    [TML_K_MAXPOOL_F32] = &tml_op_maxpool_f32,
     /* elementwise kernels */
+    [TML_K_ADD_S8] = &tml_op_add_s8,
+    [TML_K_ADD_F32] = &tml_op_add_f32,
+    [TML_K_MUL_S8] = &tml_op_mul_s8,
+    [TML_K_MUL_F32] = &tml_op_mul_f32,
+    [TML_K_COPY] = &tml_op_copy,
+    [TML_K_SOFTMAX_S8] = &tml_op_softmax_s8,
+    [TML_K_SOFTMAX_F32] = &tml_op_softmax_f32,
+    [TML_K_QUANTIZE_F32_S8] = &tml_op_quantize_f32_s8,
+    [TML_K_DEQUANTIZE_S8_F32] = &tml_op_dequantize_s8_f32,
+    [TML_K_REQUANTIZE_S8] = &tml_op_requantize_s8,
+    [TML_K_CONCAT] = &tml_op_concat,
+    [TML_K_PAD] = &tml_op_pad,
+    [TML_K_MEAN_S8] = &tml_op_mean_s8,
+    [TML_K_MEAN_F32] = &tml_op_mean_f32,
+    [TML_K_LOGISTIC_S8] = &tml_op_logistic_s8,
+    [TML_K_LOGISTIC_F32] = &tml_op_logistic_f32,
+    [TML_K_TANH_S8] = &tml_op_tanh_s8,
+    [TML_K_TANH_F32] = &tml_op_tanh_f32,
+    [TML_K_RELU_S8] = &tml_op_relu_s8,
+    [TML_K_CLAMP_F32] = &tml_op_clamp_f32,
+    [TML_K_HARD_SWISH_S8] = &tml_op_hard_swish_s8,
+    [TML_K_HARD_SWISH_F32] = &tml_op_hard_swish_f32,
 };
 
 const tml_op_desc_t *tml_op_find(uint32_t kernel)

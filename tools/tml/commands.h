@@ -14,5 +14,9 @@ typedef struct tml_command {
 } tml_command_t;
 
 int tml_cmd_version(int argc, char **argv);
+int tml_cmd_inspect(int argc, char **argv);
+int tml_cmd_compile(int argc, char **argv);
+int tml_cmd_run(int argc, char **argv);
+int tml_cmd_targets(int argc, char **argv);
 
 #endif /* TML_CLI_COMMANDS_H */

@@ -19,6 +19,10 @@ int tml_cmd_version(int argc, char **argv)
 
 static const tml_command_t commands[] = {
     {"version", "print the version", tml_cmd_version},
+    {"inspect", "ops, tensors, MACs, arena and weights bytes of a model", tml_cmd_inspect},
+    {"compile", "compile a model into a .tmlm package", tml_cmd_compile},
+    {"run", "run one inference on the host", tml_cmd_run},
+    {"targets", "list the device profiles models are compiled for", tml_cmd_targets},
 };
 
 static int usage(FILE *out)

@@ -1,10 +1,143 @@
 /*
  * kernels/nn.h - convolution, depthwise convolution, fully-connected and
  * pooling kernels (int8 and float32). See tml/kernels.h for conventions.
+ *
+ * The int8 kernels reproduce TensorFlow Lite Micro's reference kernels
+ * (reference_integer_ops ConvPerChannel, DepthwiseConvPerChannel,
+ * FullyConnected / FullyConnectedPerChannel, AveragePool, MaxPool) bit for
+ * bit; the float32 ones follow TFLite's float reference kernels, summing in
+ * the same order. Padding is explicit: only pad_top/pad_left move the
+ * window, pad_bottom/pad_right are kept so the loader can check that the
+ * output dims agree with out = (in + pad_before + pad_after - eff_k) / stride
+ * + 1, with eff_k = (k - 1) * dilation + 1.
+ *
+ * float32 kernels store their float params (activation range) as the bit
+ * pattern of the float in an int32_t word; tml_nn_f32_word() reads one.
  */
 #ifndef TML_KERNELS_NN_H
 #define TML_KERNELS_NN_H
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- CONV2D and DEPTHWISE_CONV2D ------------------------------------------
+ * One params struct for the four convolution kernels.
+ *
+ * CONV2D_S8 operands: inputs  [input  int8  [n, in_h, in_w, in_c],
+ *                              weights int8 [out_c, k_h, k_w, in_c],
+ *                              mult   int32 [out_c]  (Q31 multipliers),
+ *                              shift  int32 [out_c]  (in [-31, 30]),
+ *                              bias   int32 [out_c]  (optional: 4 inputs, or
+ *                                                      the 5th absent)]
+ *                     outputs [output int8  [n, out_h, out_w, out_c]]
+ * CONV2D_F32 operands: inputs [input f32, weights f32, bias f32 (optional)],
+ *                     outputs [output f32], same layouts.
+ * DEPTHWISE_CONV2D_S8/_F32: as above but weights are [1, k_h, k_w, out_c]
+ *   with out_c = in_c * depth_multiplier; output channel ic * M + m reads
+ *   input channel ic.
+ *
+ * s8: input_offset = -input zero point ([-127, 128]), output_offset = output
+ * zero point ([-128, 127]), act_min/act_max the clamp in [-128, 127].
+ * f32: input_offset = output_offset = 0; act_min/act_max are float bits.
+ * CONV2D needs depth_multiplier == 1.
+ */
+typedef struct tml_conv_params {
+    int32_t n, in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left, pad_bottom, pad_right;
+    int32_t depth_multiplier;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+} tml_conv_params_t;
+_Static_assert(sizeof(tml_conv_params_t) == 22 * 4, "tml_conv_params_t is 22 words");
+
+/* ---- FULLY_CONNECTED -------------------------------------------------------
+ * FC_S8 operands: inputs  [input   int8  [batches, n_in] (any shape with
+ *                                         batches * n_in elements),
+ *                          weights int8  [n_out, n_in],
+ *                          mult    int32 [1] or [n_out] (see per_channel),
+ *                          shift   int32 [1] or [n_out],
+ *                          bias    int32 [n_out] (optional)]
+ *                 outputs [output  int8  [batches, n_out]]
+ * FC_F32 operands: inputs [input f32, weights f32, bias f32 (optional)],
+ *                  outputs [output f32].
+ *
+ * s8: acc = sum (w + weights_offset) * (x + input_offset) (+ bias), then
+ * requantized with mult/shift[per_channel ? o : 0], + output_offset, clamped.
+ * weights_offset = -weights zero point (TFLM applies it for per-tensor
+ * weights only; per-channel weights are symmetric so it is 0 there).
+ * f32: offsets 0, per_channel 0, act_min/act_max float bits.
+ */
+typedef struct tml_fc_params {
+    int32_t batches, n_in, n_out;
+    int32_t input_offset, weights_offset, output_offset;
+    int32_t per_channel;        /* 0: one multiplier; 1: one per output */
+    int32_t act_min, act_max;
+} tml_fc_params_t;
+_Static_assert(sizeof(tml_fc_params_t) == 9 * 4, "tml_fc_params_t is 9 words");
+
+/* ---- AVERAGE_POOL_2D and MAX_POOL_2D ---------------------------------------
+ * Operands (all four pool kernels): inputs [input [n, in_h, in_w, c]],
+ * outputs [output [n, out_h, out_w, c]], int8 or f32. Input and output
+ * share quantization (the compiler checks), so there are no offsets.
+ *
+ * Only window positions inside the input count: avg divides by the number
+ * of valid positions (TFLM rounds half away from zero for int8), max takes
+ * the largest valid one. count_include_pad (AVGPOOL_F32 only, ONNX's
+ * option) divides by k_h * k_w instead, padding counting as 0.
+ * act_min/act_max: int8 range for s8, float bits for f32.
+ */
+typedef struct tml_pool_params {
+    int32_t n, in_h, in_w, c;
+    int32_t out_h, out_w;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left, pad_bottom, pad_right;
+    int32_t count_include_pad;
+    int32_t act_min, act_max;
+} tml_pool_params_t;
+_Static_assert(sizeof(tml_pool_params_t) == 17 * 4, "tml_pool_params_t is 17 words");
+
+/* The float whose bit pattern is word (params of float kernels). */
+static inline float tml_nn_f32_word(int32_t word)
+{
+    union {
+        int32_t i;
+        float f;
+    } u;
+    u.i = word;
+    return u.f;
+}
+
+/* Kernels. Pointers are never NULL except an absent bias; buffers have the
+ * sizes given above. None needs scratch. Outputs must not alias inputs. */
+void tml_conv2d_s8(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
+                   const int32_t *mult, const int32_t *shift, const int32_t *bias,
+                   int8_t *output);
+void tml_conv2d_f32(const tml_conv_params_t *p, const float *input, const float *weights,
+                    const float *bias, float *output);
+void tml_dwconv2d_s8(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
+                     const int32_t *mult, const int32_t *shift, const int32_t *bias,
+                     int8_t *output);
+void tml_dwconv2d_f32(const tml_conv_params_t *p, const float *input, const float *weights,
+                      const float *bias, float *output);
+void tml_fc_s8(const tml_fc_params_t *p, const int8_t *input, const int8_t *weights,
+               const int32_t *mult, const int32_t *shift, const int32_t *bias,
+               int8_t *output);
+void tml_fc_f32(const tml_fc_params_t *p, const float *input, const float *weights,
+                const float *bias, float *output);
+void tml_avgpool_s8(const tml_pool_params_t *p, const int8_t *input, int8_t *output);
+void tml_avgpool_f32(const tml_pool_params_t *p, const float *input, float *output);
+void tml_maxpool_s8(const tml_pool_params_t *p, const int8_t *input, int8_t *output);
+void tml_maxpool_f32(const tml_pool_params_t *p, const float *input, float *output);
+
+#ifdef __cplusplus
+}
+#endif
 #endif /* TML_KERNELS_NN_H */

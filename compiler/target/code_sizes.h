@@ -1,0 +1,17 @@
+/*
+ * code_sizes.h - Thumb-2 code bytes of each runtime source file, measured at
+ * build time by scripts/gen-code-sizes.sh (the table is generated into the
+ * build tree). Empty when no arm-none-eabi-gcc was found.
+ */
+#ifndef TML_CODE_SIZES_H
+#define TML_CODE_SIZES_H
+
+typedef struct tml_code_size {
+    const char *file;   /* relative to runtime/: "kernels/tml_conv2d_s8.c" */
+    unsigned bytes;     /* .text + .rodata */
+} tml_code_size_t;
+
+extern const tml_code_size_t tml_code_sizes[];
+extern const unsigned tml_n_code_sizes;
+
+#endif /* TML_CODE_SIZES_H */

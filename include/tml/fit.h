@@ -1,0 +1,49 @@
+/*
+ * fit.h - will a compiled model fit a target, and how fast will it run?
+ *
+ * RAM:   the planned arena (inputs, outputs, activations, scratch) plus the
+ *        runtime's own state and stack (TML_FIT_RUNTIME_RAM).
+ * Flash: the package (weights, quantization tables, op and tensor records)
+ *        plus the runtime code for the kernels the model uses, measured per
+ *        source file for Cortex-M4 at build time (the interpreter, loader and
+ *        digest code are counted once).
+ * Both are compared with what the target profile leaves for a model.
+ * Latency: MACs and kernel calls through the profile's cycle model.
+ */
+#ifndef TML_FIT_H
+#define TML_FIT_H
+
+#include <stdbool.h>
+
+#include "tml/compiler.h"
+#include "tml/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* tml_rt_t (14 words), the interpreter's op context and the deepest kernel
+ * frame on a 32-bit core, rounded up. */
+#define TML_FIT_RUNTIME_RAM 512u
+
+typedef struct tml_fit {
+    const tml_target_t *target;
+    uint32_t arena_bytes;
+    uint32_t ram_bytes;      /* arena + runtime */
+    uint32_t package_bytes;
+    uint32_t code_bytes;     /* runtime code for the kernels used (estimate) */
+    uint32_t flash_bytes;    /* package + code */
+    double latency_us;
+    bool fits;
+    char reason[256];        /* why it does not fit; "" when it does */
+} tml_fit_t;
+
+void tml_fit_check(const tml_compiled_t *c, const tml_target_t *t, tml_fit_t *fit);
+
+/* Code bytes the runtime needs for the kernels lw uses (interpreter included). */
+uint32_t tml_fit_code_bytes(const tml_lowered_t *lw);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TML_FIT_H */

@@ -1,0 +1,50 @@
+/*
+ * plan.h - the arena memory planner.
+ *
+ * Every non-constant tensor a lowered op touches (graph inputs and outputs
+ * and kernel scratch included) gets an offset in one arena. A tensor lives
+ * from the op that first touches it to the op that last reads it (graph
+ * inputs from the start, graph outputs to the end); two tensors may share
+ * bytes when their lifetimes do not overlap. Ops may let their output take
+ * over an input's buffer (tml_lop_t.inplace_input) when that input dies
+ * there, which makes RESHAPE free. Placement tries several orders (greedy
+ * by size, by first use, by last use, by breadth; first fit and best fit;
+ * seeded perturbations) and keeps the smallest peak, so it is never worse
+ * than greedy by size. Offsets are 16-byte aligned.
+ */
+#ifndef TML_PLAN_H
+#define TML_PLAN_H
+
+#include "tml/lower.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TML_PLAN_ALIGN 16u
+
+typedef struct tml_plan {
+    int n_tensors;        /* graph tensors when planned */
+    uint32_t *offset;     /* per tensor: arena offset, TML_PKG_NONE if not in the arena */
+    int32_t *first;       /* per tensor: first lowered op touching it, -1 if none */
+    int32_t *last;        /* per tensor: last lowered op touching it */
+    int32_t *alias_of;    /* per tensor: tensor whose buffer it shares, or -1 */
+    uint32_t arena_len;   /* the peak: bytes the arena needs */
+    uint64_t sum_len;     /* all planned tensors side by side, for comparison */
+    const char *strategy; /* the placement order that gave the smallest peak */
+} tml_plan_t;
+
+/* Plans g's activations for the op order of lw. Free with tml_plan_free. */
+tml_status_t tml_plan_arena(const tml_ir_graph_t *g, const tml_lowered_t *lw,
+                            tml_plan_t *plan, tml_err_t *err);
+void tml_plan_free(tml_plan_t *plan);
+
+/* Live bytes at each lowered op (n_ops entries, caller frees): the arena
+ * timeline a report plots. */
+tml_status_t tml_plan_live_bytes(const tml_ir_graph_t *g, const tml_lowered_t *lw,
+                                 const tml_plan_t *plan, uint32_t **live);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TML_PLAN_H */
