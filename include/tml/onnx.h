@@ -46,6 +46,21 @@ tml_status_t tml_onnx_import(const uint8_t *buf, size_t len, const char *model_p
 tml_status_t tml_onnx_import_nchw(const uint8_t *buf, size_t len, const char *model_path,
                                   tml_ir_graph_t *g, tml_err_t *err);
 
+/* As tml_onnx_import, but every graph input named like a constant tensor of
+ * frozen (an initialised graph holding named constants, e.g. from
+ * tml_onnx_tensor_decode; may be NULL) is replaced by a copy of that
+ * constant: weights a model takes as inputs become constants. */
+tml_status_t tml_onnx_import_frozen(const uint8_t *buf, size_t len, const char *model_path,
+                                    const tml_ir_graph_t *frozen, tml_ir_graph_t *g,
+                                    tml_err_t *err);
+
+/* Decodes one serialized TensorProto (the format of the ONNX test data's
+ * input_N.pb / output_N.pb) into a constant tensor appended to g, which
+ * must be initialised; *tensor receives its index. Same dtypes as model
+ * initializers; external data is not followed. */
+tml_status_t tml_onnx_tensor_decode(const uint8_t *buf, size_t len, tml_ir_graph_t *g,
+                                    int32_t *tensor, tml_err_t *err);
+
 /* Whether buf plausibly holds an ONNX ModelProto (cheap: looks at the
  * leading protobuf fields only; no allocation). */
 bool tml_onnx_sniff(const uint8_t *buf, size_t len);

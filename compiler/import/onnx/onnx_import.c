@@ -277,6 +277,25 @@ static tml_status_t add_graph_input(onnx_ctx_t *c, const TmlOnnx__ValueInfoProto
     return TML_OK;
 }
 
+static int32_t find_frozen(const onnx_ctx_t *c, const char *name)
+{
+    for (int i = 0; c->frozen && i < c->frozen->n_tensors; i++)
+        if (c->frozen->tensors[i].data && !strcmp(c->frozen->tensors[i].name, name))
+            return i;
+    return -1;
+}
+
+static tml_status_t copy_frozen(onnx_ctx_t *c, int32_t idx, int32_t *tensor)
+{
+    const tml_ir_tensor_t *t = &c->frozen->tensors[idx];
+    if (!onnx_dims_ok(t->n_dims, t->dims) || t->data_len != tml_ir_tensor_bytes(t))
+        return tml_err_set(c->err, TML_ERR_ARG, "frozen input '%s': bad shape", t->name);
+    if (tml_ir_add_tensor(c->g, t->name, t->dtype, t->n_dims, t->dims, tensor) != TML_OK ||
+        tml_ir_set_data(c->g, *tensor, t->data, t->data_len) != TML_OK)
+        return tml_err_set(c->err, TML_ERR_NOMEM, "out of memory");
+    return TML_OK;
+}
+
 static tml_status_t convert_nodes(onnx_ctx_t *c)
 {
     const TmlOnnx__GraphProto *gp = c->graph;
@@ -380,6 +399,11 @@ static tml_status_t import_graph(onnx_ctx_t *c, const TmlOnnx__ModelProto *m, bo
         }
         if (v->tensor >= 0)
             continue; /* an initializer listed as input: a constant */
+        int32_t fz = find_frozen(c, vi->name);
+        if (fz >= 0) {
+            st = copy_frozen(c, fz, &v->tensor);
+            continue;
+        }
         if ((st = add_graph_input(c, vi, &v->tensor)) == TML_OK)
             io[n_inputs++] = v->tensor;
     }
@@ -411,7 +435,8 @@ static tml_status_t import_graph(onnx_ctx_t *c, const TmlOnnx__ModelProto *m, bo
 }
 
 static tml_status_t import(const uint8_t *buf, size_t len, const char *model_path,
-                           tml_ir_graph_t *g, tml_err_t *err, bool nchw)
+                           const tml_ir_graph_t *frozen, tml_ir_graph_t *g, tml_err_t *err,
+                           bool nchw)
 {
     if (!g)
         return tml_err_set(err, TML_ERR_ARG, "onnx import: no graph given");
@@ -430,8 +455,8 @@ static tml_status_t import(const uint8_t *buf, size_t len, const char *model_pat
     if (!m->graph) {
         st = tml_err_set(err, TML_ERR_CORRUPT, "onnx: the model has no graph");
     } else {
-        onnx_ctx_t c = {.g = g, .err = err, .model_path = model_path, .graph = m->graph,
-                        .node_idx = -1};
+        onnx_ctx_t c = {.g = g, .err = err, .model_path = model_path, .frozen = frozen,
+                        .graph = m->graph, .node_idx = -1};
         st = import_graph(&c, m, nchw);
         tml_free(c.values);
         if (st != TML_OK)
@@ -446,11 +471,39 @@ static tml_status_t import(const uint8_t *buf, size_t len, const char *model_pat
 tml_status_t tml_onnx_import(const uint8_t *buf, size_t len, const char *model_path,
                              tml_ir_graph_t *g, tml_err_t *err)
 {
-    return import(buf, len, model_path, g, err, false);
+    return import(buf, len, model_path, NULL, g, err, false);
+}
+
+tml_status_t tml_onnx_import_frozen(const uint8_t *buf, size_t len, const char *model_path,
+                                    const tml_ir_graph_t *frozen, tml_ir_graph_t *g,
+                                    tml_err_t *err)
+{
+    return import(buf, len, model_path, frozen, g, err, false);
 }
 
 tml_status_t tml_onnx_import_nchw(const uint8_t *buf, size_t len, const char *model_path,
                                   tml_ir_graph_t *g, tml_err_t *err)
 {
-    return import(buf, len, model_path, g, err, true);
+    return import(buf, len, model_path, NULL, g, err, true);
+}
+
+tml_status_t tml_onnx_tensor_decode(const uint8_t *buf, size_t len, tml_ir_graph_t *g,
+                                    int32_t *tensor, tml_err_t *err)
+{
+    if (!g || !tensor || (!buf && len))
+        return tml_err_set(err, TML_ERR_ARG, "onnx tensor: bad arguments");
+    bool oom = false;
+    ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, &oom};
+    TmlOnnx__TensorProto *t = tml_onnx__tensor_proto__unpack(&pb_allocator, len, buf);
+    if (!t)
+        return tml_err_set(err, oom ? TML_ERR_NOMEM : TML_ERR_CORRUPT,
+                           oom ? "onnx tensor: out of memory" : "onnx tensor: not a TensorProto");
+    onnx_ctx_t c = {.g = g, .err = err, .node_idx = -1};
+    tml_status_t st;
+    if (t->has_data_location && t->data_location == TML_ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+        st = tml_err_set(err, TML_ERR_UNSUPPORTED, "onnx tensor: external data");
+    else
+        st = onnx_tensor_import(&c, t, t->name && t->name[0] ? t->name : "tensor", tensor);
+    tml_onnx__tensor_proto__free_unpacked(t, &pb_allocator);
+    return st;
 }

@@ -34,6 +34,7 @@ typedef struct onnx_ctx {
     tml_ir_graph_t *g;
     tml_err_t *err;
     const char *model_path;     /* may be NULL */
+    const tml_ir_graph_t *frozen; /* constants for graph inputs, may be NULL */
     int64_t opset;              /* default domain */
     onnx_value_t *values;       /* open-addressing hash table */
     uint32_t cap_values;        /* power of two */

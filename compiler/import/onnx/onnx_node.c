@@ -151,6 +151,14 @@ tml_status_t onnx_const(onnx_ctx_t *c, const char *suffix, tml_dtype_t dtype, in
 tml_status_t onnx_node(onnx_ctx_t *c, tml_ir_op_t op, const int32_t *in, int n_in,
                        const int32_t *out, int n_out, const tml_ir_attrs_t *attrs)
 {
+    /* The runtime has no zero-byte tensors; empty results only exist as
+     * folded constants. */
+    for (int i = 0; i < n_out; i++)
+        if (tml_ir_tensor_elems(onnx_t(c, out[i])) == 0)
+            return onnx_fail(c, TML_ERR_UNSUPPORTED, "output %d would be an empty tensor", i);
+    for (int i = 0; i < n_in; i++)
+        if (in[i] >= 0 && tml_ir_tensor_elems(onnx_t(c, in[i])) == 0)
+            return onnx_fail(c, TML_ERR_UNSUPPORTED, "input %d is an empty tensor", i);
     tml_status_t st = tml_ir_add_node(c->g, op, node_name(c), in, n_in, out, n_out, attrs, NULL);
     if (st != TML_OK)
         return onnx_fail(c, st, "cannot add node");

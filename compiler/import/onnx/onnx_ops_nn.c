@@ -261,7 +261,8 @@ static tml_status_t pool(onnx_ctx_t *c, tml_ir_op_t op)
     const tml_ir_tensor_t *xt = onnx_t(c, x);
     if (xt->n_dims != 4 || xt->dtype != TML_DT_F32)
         return onnx_fail(c, TML_ERR_UNSUPPORTED, "only 2-D float pooling (4-D input) is "
-                         "supported, the input has %d dims", xt->n_dims);
+                         "supported, the input is %s with %d dims", tml_dtype_name(xt->dtype),
+                         xt->n_dims);
     int32_t dims[4] = {xt->dims[0], xt->dims[1], xt->dims[2], xt->dims[3]};
     int64_t kernel[2];
     int n;
