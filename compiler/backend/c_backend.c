@@ -4,7 +4,7 @@
  * Every kernel takes (const params *, operands in package order...), so one
  * generic emitter covers them all; only CONCAT, whose inputs arrive as an
  * array, is emitted differently. The params struct of a kernel is all int32
- * fields, so its words become a brace initializer as they stand.
+ * fields, so the package's words initialise it through a union as they stand.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -139,10 +139,12 @@ static tml_status_t write_source(const tml_compiled_t *c, const char *name, cons
 
     for (int i = 0; i < c->lowered.n_ops; i++) {
         const tml_lop_t *op = &c->lowered.ops[i];
-        fprintf(f, "static const %s %s_p%d = {", params_types[op->kernel], name, i);
+        /* The package's param words, viewed as the kernel's struct. */
+        fprintf(f, "static const union { int32_t w[%d]; %s p; } %s_p%d = {{", op->n_params,
+                params_types[op->kernel], name, i);
         for (int w = 0; w < op->n_params; w++)
             fprintf(f, "%s%" PRId32, w ? ", " : "", op->params[w]);
-        fputs("};\n", f);
+        fputs("}};\n", f);
     }
 
     int32_t in = g->inputs[0], out = g->outputs[0];
@@ -163,12 +165,12 @@ static tml_status_t write_source(const tml_compiled_t *c, const char *name, cons
                 fputs(j ? ", " : "", f);
                 operand_expr(f, c, name, op->operands[j], 0);
             }
-            fprintf(f, "};\n        tml_concat(&%s_p%d, in%d, ", name, i, i);
+            fprintf(f, "};\n        tml_concat(&%s_p%d.p, in%d, ", name, i, i);
             operand_expr(f, c, name, op->operands[op->n_in], 1);
             fputs(");\n    }\n", f);
             continue;
         }
-        fprintf(f, "    tml_%s(&%s_p%d", fn, name, i);
+        fprintf(f, "    tml_%s(&%s_p%d.p", fn, name, i);
         for (int j = 0; j < op->n_in + op->n_out; j++) {
             fputs(", ", f);
             operand_expr(f, c, name, op->operands[j], j >= op->n_in);

@@ -10,107 +10,8 @@
 
 #include "commands.h"
 #include "tml/compiler.h"
-#include "tml/fit.h"
+#include "tml/report.h"
 #include "tml/session.h"
-
-static json_t *shape_json(const tml_ir_tensor_t *t)
-{
-    json_t *shape = json_array();
-    for (int d = 0; d < t->n_dims; d++)
-        json_array_append_new(shape, json_integer(t->dims[d]));
-    return shape;
-}
-
-static json_t *tensor_json(const tml_ir_tensor_t *t)
-{
-    json_t *j = json_pack("{s:s, s:s, s:o}", "name", t->name, "dtype", tml_dtype_name(t->dtype),
-                          "shape", shape_json(t));
-    if (t->quant.n == 1) {
-        json_object_set_new(j, "scale", json_real(t->quant.scale[0]));
-        json_object_set_new(j, "zero_point", json_integer(t->quant.zero_point[0]));
-    }
-    return j;
-}
-
-/* Parameters: elements of the constant tensors the model's own nodes read
- * (not the multiplier tables lowering adds). */
-static int64_t count_params(const tml_compiled_t *c)
-{
-    const tml_ir_graph_t *g = &c->graph;
-    uint8_t *seen = tml_calloc((size_t)g->n_tensors + 1, 1);
-    int64_t n = 0;
-    if (!seen)
-        return -1;
-    for (int i = 0; i < c->n_model_ops; i++)
-        for (int j = 0; j < g->nodes[i].n_in; j++) {
-            int32_t t = g->nodes[i].in[j];
-            if (t >= 0 && tml_ir_is_const(&g->tensors[t]) && !seen[t]) {
-                seen[t] = 1;
-                n += tml_ir_tensor_elems(&g->tensors[t]);
-            }
-        }
-    tml_free(seen);
-    return n;
-}
-
-static json_t *build_report(const tml_compiled_t *c, const char *path)
-{
-    const tml_ir_graph_t *g = &c->graph;
-    uint32_t *live = NULL;
-    if (tml_plan_live_bytes(g, &c->lowered, &c->plan, &live) != TML_OK)
-        return NULL;
-    json_t *ops = json_array();
-    for (int i = 0; i < c->n_model_ops; i++) {
-        const tml_ir_node_t *n = &g->nodes[i];
-        json_t *kernels = json_array();
-        uint32_t peak = 0;
-        for (int k = 0; k < c->lowered.n_ops; k++)
-            if (c->lowered.ops[k].node == i) {
-                json_array_append_new(kernels, json_string(tml_kernel_name(c->lowered.ops[k].kernel)));
-                if (live[k] > peak)
-                    peak = live[k];
-            }
-        const tml_ir_tensor_t *out = n->n_out ? &g->tensors[n->out[0]] : NULL;
-        json_array_append_new(ops, json_pack("{s:i, s:s, s:s, s:o, s:I, s:o, s:s, s:I}",
-            "index", i, "op", tml_ir_op_name(n->op), "name", n->name, "kernels", kernels,
-            "macs", (json_int_t)tml_ir_node_macs(g, n),
-            "output_shape", out ? shape_json(out) : json_array(),
-            "output_dtype", out ? tml_dtype_name(out->dtype) : "",
-            "arena_live_bytes", (json_int_t)peak));
-    }
-    tml_free(live);
-    json_t *inputs = json_array(), *outputs = json_array();
-    for (int i = 0; i < g->n_inputs; i++)
-        json_array_append_new(inputs, tensor_json(&g->tensors[g->inputs[i]]));
-    for (int i = 0; i < g->n_outputs; i++)
-        json_array_append_new(outputs, tensor_json(&g->tensors[g->outputs[i]]));
-    json_t *targets = json_array();
-    size_t n_targets;
-    const tml_target_t *catalog = tml_target_list(&n_targets);
-    for (size_t i = 0; i < n_targets; i++) {
-        tml_fit_t fit;
-        tml_fit_check(c, &catalog[i], &fit);
-        json_array_append_new(targets, json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:f, s:s}",
-            "target", catalog[i].name, "core", catalog[i].core, "fits", fit.fits,
-            "ram_bytes", (json_int_t)fit.ram_bytes, "ram_budget", (json_int_t)catalog[i].model_ram_bytes,
-            "flash_bytes", (json_int_t)fit.flash_bytes, "flash_budget", (json_int_t)catalog[i].model_flash_bytes,
-            "latency_ms", fit.latency_us / 1000.0, "reason", fit.reason));
-    }
-    int n_const = 0;
-    for (int t = 0; t < g->n_tensors; t++)
-        n_const += tml_ir_is_const(&g->tensors[t]);
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:o, s:o, s:o, s:o}",
-        "model", g->name, "path", path,
-        "arena_bytes", (json_int_t)c->plan.arena_len,
-        "arena_bytes_unplanned", (json_int_t)c->plan.sum_len,
-        "weights_bytes", (json_int_t)c->const_bytes,
-        "package_bytes", (json_int_t)c->pkg_len,
-        "macs", (json_int_t)c->macs,
-        "params", (json_int_t)count_params(c),
-        "tensors", g->n_tensors, "constant_tensors", n_const,
-        "kernel_calls", c->lowered.n_ops,
-        "ops", ops, "inputs", inputs, "outputs", outputs, "targets", targets);
-}
 
 static void print_tensor_line(const char *what, const tml_ir_tensor_t *t)
 {
@@ -185,7 +86,7 @@ int tml_cmd_inspect(int argc, char **argv)
         fprintf(stderr, "tml inspect: %s\n", tml_err_message(&err));
         return 1;
     }
-    json_t *report = build_report(&c, model);
+    json_t *report = tml_report_json(&c, model);
     if (!report) {
         tml_compiled_free(&c);
         fprintf(stderr, "tml inspect: out of memory\n");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_model.h"
 #include "commands.h"
 #include "tensor_io.h"
 #include "tml/compiler.h"
@@ -21,35 +22,6 @@ static int run_usage(void)
           "                    int8 models quantize/dequantize with their own params)\n",
           stderr);
     return 2;
-}
-
-/* Reads a model or package file and leaves package bytes in *pkg. */
-static tml_status_t load_package(const char *path, uint8_t **pkg, size_t *pkg_len, tml_err_t *err)
-{
-    uint8_t *buf;
-    size_t len;
-    tml_status_t st = tml_file_read(path, &buf, &len, err);
-    if (st != TML_OK)
-        return st;
-    if (tml_model_sniff(buf, len, path) == TML_FORMAT_PACKAGE) {
-        *pkg = buf;
-        *pkg_len = len;
-        return TML_OK;
-    }
-    tml_ir_graph_t g;
-    st = tml_model_import(buf, len, path, &g, err);
-    tml_free(buf);
-    if (st != TML_OK)
-        return st;
-    tml_compiled_t c;
-    st = tml_compile_graph(&g, NULL, &c, err);
-    if (st != TML_OK)
-        return st;
-    *pkg = c.pkg;
-    *pkg_len = c.pkg_len;
-    c.pkg = NULL;
-    tml_compiled_free(&c);
-    return TML_OK;
 }
 
 int tml_cmd_run(int argc, char **argv)
@@ -79,7 +51,7 @@ int tml_cmd_run(int argc, char **argv)
     size_t pkg_len = 0;
     tml_session_t s;
     int opened = 0;
-    tml_status_t st = load_package(model, &pkg, &pkg_len, &err);
+    tml_status_t st = tml_cli_load_package(model, NULL, &pkg, &pkg_len, &err);
     if (st == TML_OK) {
         st = tml_session_open(&s, pkg, pkg_len, &err);
         opened = st == TML_OK;

@@ -18,5 +18,6 @@ int tml_cmd_inspect(int argc, char **argv);
 int tml_cmd_compile(int argc, char **argv);
 int tml_cmd_run(int argc, char **argv);
 int tml_cmd_targets(int argc, char **argv);
+int tml_cmd_firmware(int argc, char **argv);
 
 #endif /* TML_CLI_COMMANDS_H */

@@ -23,6 +23,7 @@ static const tml_command_t commands[] = {
     {"compile", "compile a model into a .tmlm package", tml_cmd_compile},
     {"run", "run one inference on the host", tml_cmd_run},
     {"targets", "list the device profiles models are compiled for", tml_cmd_targets},
+    {"firmware", "build a Cortex-M image that runs a package in QEMU", tml_cmd_firmware},
 };
 
 static int usage(FILE *out)

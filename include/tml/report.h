@@ -1,0 +1,29 @@
+/*
+ * report.h - the compile report as JSON: what `tml inspect --json` prints and
+ * what the service stores with every model version and compilation. Keys:
+ * model, path, arena_bytes, arena_bytes_unplanned, weights_bytes,
+ * package_bytes, macs, params, tensors, constant_tensors, kernel_calls,
+ * ops[] (index, op, name, kernels[], macs, output_shape, output_dtype,
+ * arena_live_bytes), inputs[] and outputs[] (name, dtype, shape, scale,
+ * zero_point), targets[] (target, core, fits, ram_bytes, ram_budget,
+ * flash_bytes, flash_budget, latency_ms, reason), arena_timeline[] (live
+ * bytes at each kernel call), planner (the placement order chosen).
+ */
+#ifndef TML_REPORT_H
+#define TML_REPORT_H
+
+#include <jansson.h>
+
+#include "tml/compiler.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A new JSON object (caller owns the reference), NULL on out of memory. */
+json_t *tml_report_json(const tml_compiled_t *c, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TML_REPORT_H */
