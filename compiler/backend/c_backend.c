@@ -255,6 +255,7 @@ tml_status_t tml_backend_c_emit(const tml_compiled_t *c, const char *name, const
         "include/tml/kernels.h", "include/tml/kernels/nn.h", "include/tml/kernels/elementwise.h",
         "runtime/kernels/tml_fixedpoint.h", "runtime/kernels/tml_fixedpoint_ext.h",
         "runtime/kernels/tml_nn_f32.h",
+        "include/tml/kernels/extra.h", "runtime/kernels/tml_binary_walk.h",
     };
     for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]) && st == TML_OK; i++) {
         snprintf(from, sizeof(from), "%s/%s", source_dir, headers[i]);
