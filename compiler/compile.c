@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tml/compiler.h"
+#include "tml/onnx.h"
 #include "tml/tflite.h"
 
 const char *tml_path_basename(const char *path)
@@ -42,6 +43,8 @@ tml_model_format_t tml_model_sniff(const uint8_t *buf, size_t len, const char *p
         return TML_FORMAT_TFLITE;
     if (path && ends_with(path, ".onnx"))
         return TML_FORMAT_ONNX;
+    if (tml_onnx_sniff(buf, len))
+        return TML_FORMAT_ONNX;
     return TML_FORMAT_UNKNOWN;
 }
 
@@ -53,8 +56,12 @@ tml_status_t tml_model_import(const uint8_t *buf, size_t len, const char *path,
     switch (tml_model_sniff(buf, len, path)) {
     case TML_FORMAT_TFLITE:
         return tml_tflite_import(buf, len, name, g, err);
-    case TML_FORMAT_ONNX:
-        return tml_err_set(err, TML_ERR_UNSUPPORTED, "%s: ONNX import is not built in", name);
+    case TML_FORMAT_ONNX: {
+        tml_status_t st = tml_onnx_import(buf, len, path, g, err);
+        if (st != TML_OK)
+            tml_err_wrap(err, "%s", name);
+        return st;
+    }
     case TML_FORMAT_PACKAGE:
         return tml_err_set(err, TML_ERR_ARG, "%s: is a compiled .tmlm package, not a model", name);
     default:

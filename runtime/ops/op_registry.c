@@ -41,6 +41,14 @@ static const tml_op_desc_t *const registry[TML_K_COUNT] = {
     [TML_K_CLAMP_F32] = &tml_op_clamp_f32,
     [TML_K_HARD_SWISH_S8] = &tml_op_hard_swish_s8,
     [TML_K_HARD_SWISH_F32] = &tml_op_hard_swish_f32,
+    /* kernels/extra.h */
+    [TML_K_SUB_F32] = &tml_op_sub_f32,
+    [TML_K_DIV_F32] = &tml_op_div_f32,
+    [TML_K_TRANSPOSE] = &tml_op_transpose,
+    [TML_K_LEAKY_RELU_F32] = &tml_op_leaky_relu_f32,
+    [TML_K_PRELU_F32] = &tml_op_prelu_f32,
+    [TML_K_SLICE] = &tml_op_slice,
+    [TML_K_HARD_SIGMOID_F32] = &tml_op_hard_sigmoid_f32,
 };
 
 const tml_op_desc_t *tml_op_find(uint32_t kernel)
