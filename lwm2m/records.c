@@ -168,6 +168,9 @@ tml_status_t tml_lwm2m_value_int(const tml_lwm2m_value_t *v, int64_t *out)
             return TML_ERR_CORRUPT;
         *out = (int64_t)v->u.u;
         return TML_OK;
+    case TML_LWM2M_T_BOOL:
+        *out = v->u.b ? 1 : 0;
+        return TML_OK;
     case TML_LWM2M_T_FLOAT:
         if (!(v->u.f >= -9.2e18 && v->u.f <= 9.2e18) || v->u.f != floor(v->u.f))
             return TML_ERR_CORRUPT;

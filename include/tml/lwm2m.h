@@ -156,7 +156,7 @@ const tml_lwm2m_record_t *tml_lwm2m_records_find(const tml_lwm2m_records_t *r,
 void tml_lwm2m_records_sort(tml_lwm2m_records_t *r);
 
 /* Value accessors. They convert where the LwM2M formats allow it: an int
- * from INT/UINT/TIME, from TLV RAW (1, 2, 4 or 8 bytes big-endian) or from a
+ * from INT/UINT/TIME/BOOL, from TLV RAW (1, 2, 4 or 8 bytes big-endian) or from a
  * decimal STRING (plain text); a float from FLOAT, INT or RAW (4/8 bytes
  * IEEE) or STRING; a bool from BOOL, RAW (1 byte 0/1) or STRING "0"/"1". */
 tml_status_t tml_lwm2m_value_int(const tml_lwm2m_value_t *v, int64_t *out);

@@ -152,7 +152,7 @@ static tml_status_t send_now(tml_lwm2m_server_t *srv, srv_req_t *r)
         int n = snprintf(seg[i], sizeof(seg[i]), "%u", r->path.id[i]);
         ok = coap_add_option(pdu, COAP_OPTION_URI_PATH, (size_t)n, (const uint8_t *)seg[i]) > 0;
     }
-    if (ok && r->payload_len && r->fmt != TML_LWM2M_CF_ANY)
+    if (ok && r->fmt != TML_LWM2M_CF_ANY)
         ok = coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT,
                              coap_encode_var_safe(buf, sizeof(buf), r->fmt), buf) > 0 || r->fmt == 0;
     if (ok && r->query) {
