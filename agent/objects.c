@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "agent_internal.h"
-#include "ops/ops.h"
 
 static const uint16_t instances[] = {
     TML_LWM2M_OBJ_SECURITY, TML_LWM2M_OBJ_SERVER, TML_LWM2M_OBJ_DEVICE, TML_LWM2M_OBJ_FIRMWARE,
@@ -74,13 +73,13 @@ static void fill_caps(const tml_agent_t *a, tml_lwm2m_records_t *out)
     uint16_t n_k = 0, n_ops = 0;
     char ops[TML_K_COUNT][24];
     for (uint32_t k = 0; k < TML_K_COUNT; k++) {
-        const tml_op_desc_t *d = tml_op_find(k);
-        if (!d)
+        const char *kname = tml_rt_kernel_name(k);
+        if (!kname)
             continue;
         tml_lwm2m_path_t p = RIPATH(O, 8, n_k++);
-        tml_lwm2m_records_add_str(out, &p, d->name);
+        tml_lwm2m_records_add_str(out, &p, kname);
         char op[24];
-        snprintf(op, sizeof(op), "%s", d->name);
+        snprintf(op, sizeof(op), "%s", kname);
         char *us = strrchr(op, '_');
         if (us && (!strcmp(us, "_S8") || !strcmp(us, "_F32")))
             *us = 0;

@@ -55,3 +55,9 @@ const tml_op_desc_t *tml_op_find(uint32_t kernel)
 {
     return kernel < TML_K_COUNT ? registry[kernel] : NULL;
 }
+
+const char *tml_rt_kernel_name(uint32_t kernel)
+{
+    const tml_op_desc_t *desc = tml_op_find(kernel);
+    return desc ? desc->name : 0;
+}
