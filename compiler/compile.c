@@ -90,7 +90,6 @@ void tml_compiled_free(tml_compiled_t *c)
 tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts,
                                tml_compiled_t *out, tml_err_t *err)
 {
-    (void)opts;
     memset(out, 0, sizeof(*out));
     out->graph = *g;
     memset(g, 0, sizeof(*g));
@@ -100,7 +99,7 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
         out->n_model_ops = out->graph.n_nodes;
         for (int i = 0; i < out->graph.n_nodes; i++)
             out->macs += tml_ir_node_macs(&out->graph, &out->graph.nodes[i]);
-        st = tml_lower_graph(&out->graph, &out->lowered, err);
+        st = tml_lower_graph_for(&out->graph, opts ? opts->target : NULL, &out->lowered, err);
     }
     if (st == TML_OK)
         st = tml_plan_arena(&out->graph, &out->lowered, &out->plan, err);

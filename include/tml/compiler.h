@@ -6,6 +6,7 @@
 #define TML_COMPILER_H
 
 #include "tml/package.h"
+#include "tml/target.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,7 +20,10 @@ typedef enum tml_model_format {
 } tml_model_format_t;
 
 typedef struct tml_compile_opts {
-    int reserved;           /* no options yet: targets, quantization, pruning come here */
+    int reserved;           /* quantization, pruning come here */
+    /* The device compiled for: picks kernels for its features (the DSP
+     * extension's int8 kernels). NULL: portable reference kernels. */
+    const tml_target_t *target;
 } tml_compile_opts_t;
 
 typedef struct tml_compiled {

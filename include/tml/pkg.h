@@ -77,6 +77,10 @@ typedef enum tml_kernel {
     TML_K_CLAMP_F32 = 29,     /* float RELU/RELU6/Clip: clamp to [min, max] */
     TML_K_HARD_SWISH_S8 = 30,
     TML_K_HARD_SWISH_F32 = 31,
+    TML_K_CONV2D_S8_DSP = 32,     /* int8 kernels for the DSP extension */
+    TML_K_CONV2D_1X1_S8_DSP = 33,
+    TML_K_DWCONV2D_S8_DSP = 34,
+    TML_K_FC_S8_DSP = 35,
     TML_K_COUNT
 } tml_kernel_t;
 

@@ -40,7 +40,8 @@ int tml_cmd_compile(int argc, char **argv)
     tml_err_t err;
     tml_err_clear(&err);
     tml_compiled_t c;
-    tml_status_t st = tml_compile_file(model, NULL, &c, &err);
+    tml_compile_opts_t opts = {.target = target};
+    tml_status_t st = tml_compile_file(model, &opts, &c, &err);
     if (st != TML_OK) {
         fprintf(stderr, "tml compile: %s\n", tml_err_message(&err));
         return 1;
