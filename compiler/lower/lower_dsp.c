@@ -151,10 +151,17 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
         }
         tml_lower_dsp_interleave(w, out_c, k, k_pad, 2, wi);
         tml_lower_dsp_fold_bias(w, out_c, k, k, 1, bias, p->input_offset, folded);
-        st = emit(ctx, one ? TML_K_CONV2D_1X1_S8_DSP : TML_K_CONV2D_S8_DSP, p, sizeof(*p),
-                  in_idx, out_idx, mult_idx, shift_idx, TML_DT_I8, wi,
-                  (size_t)out_c * (size_t)k_pad, out_c, folded,
-                  one ? 0u : tml_conv2d_s8_dsp_scratch_size(p));
+        /* No scratch (so no arena growth) whenever the input rows can be
+         * read in place: im2col only for the odd channel counts of first
+         * layers (RGB, audio), whose scratch is a few dozen bytes. */
+        const bool direct = !one && p->in_c % 4 == 0 && p->dilation_h == 1 &&
+                            p->dilation_w == 1 && p->k_h <= 16;
+        tml_kernel_t kernel = one ? TML_K_CONV2D_1X1_S8_DSP
+                              : direct ? TML_K_CONV2D_DIRECT_S8_DSP
+                                       : TML_K_CONV2D_S8_DSP;
+        st = emit(ctx, kernel, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx, TML_DT_I8,
+                  wi, (size_t)out_c * (size_t)k_pad, out_c, folded,
+                  kernel == TML_K_CONV2D_S8_DSP ? tml_conv2d_s8_dsp_scratch_size(p) : 0u);
         tml_free(wi);
     }
     if (st == TML_OK)

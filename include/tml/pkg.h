@@ -81,6 +81,7 @@ typedef enum tml_kernel {
     TML_K_CONV2D_1X1_S8_DSP = 33,
     TML_K_DWCONV2D_S8_DSP = 34,
     TML_K_FC_S8_DSP = 35,
+    TML_K_CONV2D_DIRECT_S8_DSP = 36,
     TML_K_COUNT
 } tml_kernel_t;
 

@@ -71,6 +71,10 @@ tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
             p->pad_right || p->in_c % 4)
             return TML_ERR_CORRUPT;
         return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap);
+    case TML_OP_DSP_CONV_DIRECT:
+        if (p->in_c % 4 || p->k_h > 16 || p->dilation_h != 1 || p->dilation_w != 1)
+            return TML_ERR_CORRUPT;
+        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap * taps);
     case TML_OP_DSP_DWCONV:
         if (p->depth_multiplier != 1 || p->in_c % 4)
             return TML_ERR_CORRUPT;

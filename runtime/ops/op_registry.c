@@ -46,6 +46,7 @@ static const tml_op_desc_t *const registry[TML_K_COUNT] = {
     [TML_K_CONV2D_1X1_S8_DSP] = &tml_op_conv2d_1x1_s8_dsp,
     [TML_K_DWCONV2D_S8_DSP] = &tml_op_dwconv2d_s8_dsp,
     [TML_K_FC_S8_DSP] = &tml_op_fc_s8_dsp,
+    [TML_K_CONV2D_DIRECT_S8_DSP] = &tml_op_conv2d_direct_s8_dsp,
 };
 
 const tml_op_desc_t *tml_op_find(uint32_t kernel)

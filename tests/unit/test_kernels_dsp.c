@@ -1,6 +1,6 @@
 /*
  * test_kernels_dsp.c - the int8 kernels for cores with the DSP extension
- * (CONV2D_S8_DSP, CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP) equal the
+ * (CONV2D_S8_DSP, CONV2D_DIRECT_S8_DSP, CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP) equal the
  * reference kernels byte for byte on many random shapes and params
  * (strides, dilations, pads, odd channel counts, positive and negative
  * shifts, activation ranges, absent biases), on the host, where portable C
@@ -86,7 +86,7 @@ static bool axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t *pb
     return true;
 }
 
-typedef enum { CONV, CONV_1X1, DWCONV } conv_kind_t;
+typedef enum { CONV, CONV_1X1, DWCONV, CONV_DIRECT } conv_kind_t;
 
 static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
 {
@@ -95,6 +95,8 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
     p->in_h = rnd_in(1, 9);
     p->in_w = rnd_in(1, 9);
     p->in_c = kind == CONV ? rnd_in(1, 13) : 4 * rnd_in(1, 5);
+    if (kind == CONV_DIRECT && rnd() % 3 == 0) /* in_c 4 with k_w * 4 > 64: zp blocks */
+        p->in_c = 4 * rnd_in(5, 9);
     p->out_c = kind == DWCONV ? p->in_c : rnd_in(1, 11);
     p->k_h = kind == CONV_1X1 ? 1 : rnd_in(1, 4);
     p->k_w = kind == CONV_1X1 ? 1 : rnd_in(1, 4);
@@ -102,8 +104,8 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
         p->k_h = p->k_w = 3;
     p->stride_h = rnd_in(1, 3);
     p->stride_w = rnd_in(1, 3);
-    p->dilation_h = kind == CONV_1X1 ? 1 : rnd_in(1, 2);
-    p->dilation_w = kind == CONV_1X1 ? 1 : rnd_in(1, 2);
+    p->dilation_h = kind == CONV_1X1 || kind == CONV_DIRECT ? 1 : rnd_in(1, 2);
+    p->dilation_w = kind == CONV_1X1 || kind == CONV_DIRECT ? 1 : rnd_in(1, 2);
     p->depth_multiplier = 1;
     bool pad = kind != CONV_1X1;
     if (!axis(p->in_h, p->k_h, p->stride_h, p->dilation_h, &p->pad_top, &p->pad_bottom,
@@ -164,6 +166,7 @@ static void run_conv_case(conv_kind_t kind)
     }
     uint32_t kernel = kind == DWCONV ? TML_K_DWCONV2D_S8_DSP
                       : kind == CONV ? TML_K_CONV2D_S8_DSP
+                      : kind == CONV_DIRECT ? TML_K_CONV2D_DIRECT_S8_DSP
                                      : TML_K_CONV2D_1X1_S8_DSP;
     const tml_op_desc_t *d = tml_op_find(kernel);
     assert_non_null(d);
@@ -232,6 +235,13 @@ static void test_conv2d_1x1_dsp(void **state)
     (void)state;
     for (int i = 0; i < N_CASES; i++)
         run_conv_case(CONV_1X1);
+}
+
+static void test_conv2d_direct_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_conv_case(CONV_DIRECT);
 }
 
 static void test_dwconv2d_dsp(void **state)
@@ -327,7 +337,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tml_test_leak_setup, tml_test_leak_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
+        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
         T(test_requant_extremes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,6 +160,8 @@ void tml_maxpool_f32(const tml_pool_params_t *p, const float *input, float *outp
  *            [tml_conv2d_s8_dsp_scratch_size()]: two im2col rows]
  * CONV2D_1X1_S8_DSP: k_h = k_w = 1, no padding, in_c a multiple of 4, any
  *   stride: weights int8 [out_c, in_c] pair-interleaved; no scratch.
+ * CONV2D_DIRECT_S8_DSP: in_c a multiple of 4, dilation 1, k_h <= 16: as
+ *   CONV2D_S8_DSP (k_pad = k) but without scratch.
  * DWCONV2D_S8_DSP: depth_multiplier 1, in_c a multiple of 4: weights int16
  *   [in_c / 4, k_h * k_w, 4]: for channels c..c+3 and each tap the values
  *   (w[c], w[c+2], w[c+1], w[c+3]) widened to int16; no scratch.
@@ -170,6 +172,9 @@ uint32_t tml_conv2d_s8_dsp_scratch_size(const tml_conv_params_t *p);
 void tml_conv2d_s8_dsp(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
                        const int32_t *mult, const int32_t *shift, const int32_t *bias,
                        int8_t *output, int8_t *scratch);
+void tml_conv2d_direct_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
+                              const int8_t *weights, const int32_t *mult,
+                              const int32_t *shift, const int32_t *bias, int8_t *output);
 void tml_conv2d_1x1_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
                            const int8_t *weights, const int32_t *mult, const int32_t *shift,
                            const int32_t *bias, int8_t *output);
