@@ -60,7 +60,7 @@ static int same_shape(const piece_t *a, const piece_t *b, int n)
 
 /* acc += the window sums of rows 0 and 1 (pieces a, b) with the weight pair
  * at w (two_rows) or the plain row at w. */
-static void mac(const piece_t *a, const piece_t *b, int n, const int8_t *w, int two_rows,
+static inline __attribute__((always_inline)) void mac(const piece_t *a, const piece_t *b, int n, const int8_t *w, int two_rows,
                 const int8_t *zp, uint32_t *acc)
 {
     for (int i = 0; i < n; i++) {
