@@ -111,7 +111,7 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
     if (st == TML_OK) {
         out->n_model_ops = out->graph.n_nodes;
         out->macs_executed = out->macs - out->dead_channels.macs_saved;
-        st = tml_lower_graph(&out->graph, &out->lowered, err);
+        st = tml_lower_graph_for(&out->graph, opts ? opts->target : NULL, &out->lowered, err);
     }
     if (st == TML_OK)
         st = tml_plan_arena(&out->graph, &out->lowered, &out->plan, err);

@@ -7,6 +7,7 @@
 
 #include "tml/package.h"
 #include "tml/pass_dead_channels.h"
+#include "tml/target.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +22,9 @@ typedef enum tml_model_format {
 
 typedef struct tml_compile_opts {
     bool keep_dead_channels; /* skip the (exact) dead-channel removal */
+    /* The device compiled for: picks kernels for its features (the DSP
+     * extension's int8 kernels). NULL: portable reference kernels. */
+    const tml_target_t *target;
 } tml_compile_opts_t;
 
 typedef struct tml_compiled {

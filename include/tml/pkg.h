@@ -84,6 +84,11 @@ typedef enum tml_kernel {
     TML_K_PRELU_F32 = 36,
     TML_K_SLICE = 37,         /* byte-wise strided, any dtype */
     TML_K_HARD_SIGMOID_F32 = 38, /* SPLIT lowers to one SLICE per output */
+    TML_K_CONV2D_S8_DSP = 39,     /* int8 kernels for the DSP extension */
+    TML_K_CONV2D_1X1_S8_DSP = 40,
+    TML_K_DWCONV2D_S8_DSP = 41,
+    TML_K_FC_S8_DSP = 42,
+    TML_K_CONV2D_DIRECT_S8_DSP = 43,
     TML_K_COUNT
 } tml_kernel_t;
 

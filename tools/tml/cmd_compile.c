@@ -147,6 +147,7 @@ int tml_cmd_compile(int argc, char **argv)
     tml_err_t err;
     tml_err_clear(&err);
     tml_compiled_t c;
+    opts.target = target;
     if (tml_compile_file(model, &opts, &c, &err) != TML_OK) {
         fprintf(stderr, "tml compile: %s\n", tml_err_message(&err));
         return 1;
