@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tml/compiler.h"
+#include "tml/onnx.h"
 #include "tml/tflite.h"
 
 const char *tml_path_basename(const char *path)
@@ -42,6 +43,8 @@ tml_model_format_t tml_model_sniff(const uint8_t *buf, size_t len, const char *p
         return TML_FORMAT_TFLITE;
     if (path && ends_with(path, ".onnx"))
         return TML_FORMAT_ONNX;
+    if (tml_onnx_sniff(buf, len))
+        return TML_FORMAT_ONNX;
     return TML_FORMAT_UNKNOWN;
 }
 
@@ -53,8 +56,12 @@ tml_status_t tml_model_import(const uint8_t *buf, size_t len, const char *path,
     switch (tml_model_sniff(buf, len, path)) {
     case TML_FORMAT_TFLITE:
         return tml_tflite_import(buf, len, name, g, err);
-    case TML_FORMAT_ONNX:
-        return tml_err_set(err, TML_ERR_UNSUPPORTED, "%s: ONNX import is not built in", name);
+    case TML_FORMAT_ONNX: {
+        tml_status_t st = tml_onnx_import(buf, len, path, g, err);
+        if (st != TML_OK)
+            tml_err_wrap(err, "%s", name);
+        return st;
+    }
     case TML_FORMAT_PACKAGE:
         return tml_err_set(err, TML_ERR_ARG, "%s: is a compiled .tmlm package, not a model", name);
     default:
@@ -90,17 +97,21 @@ void tml_compiled_free(tml_compiled_t *c)
 tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts,
                                tml_compiled_t *out, tml_err_t *err)
 {
-    (void)opts;
     memset(out, 0, sizeof(*out));
     out->graph = *g;
     memset(g, 0, sizeof(*g));
     const char *name = out->graph.name;
     tml_status_t st = tml_ir_validate(&out->graph, err);
     if (st == TML_OK) {
-        out->n_model_ops = out->graph.n_nodes;
         for (int i = 0; i < out->graph.n_nodes; i++)
             out->macs += tml_ir_node_macs(&out->graph, &out->graph.nodes[i]);
-        st = tml_lower_graph(&out->graph, &out->lowered, err);
+        if (!opts || !opts->keep_dead_channels)
+            st = tml_pass_dead_channels(&out->graph, &out->dead_channels, err);
+    }
+    if (st == TML_OK) {
+        out->n_model_ops = out->graph.n_nodes;
+        out->macs_executed = out->macs - out->dead_channels.macs_saved;
+        st = tml_lower_graph_for(&out->graph, opts ? opts->target : NULL, &out->lowered, err);
     }
     if (st == TML_OK)
         st = tml_plan_arena(&out->graph, &out->lowered, &out->plan, err);

@@ -36,6 +36,15 @@ static const char *const params_types[] = {
     [TML_K_RELU_S8] = "tml_relu_s8_params_t",     [TML_K_CLAMP_F32] = "tml_clamp_f32_params_t",
     [TML_K_HARD_SWISH_S8] = "tml_hard_swish_s8_params_t",
     [TML_K_HARD_SWISH_F32] = "tml_unary_f32_params_t",
+    [TML_K_SUB_F32] = "tml_binary_f32_params_t",  [TML_K_DIV_F32] = "tml_binary_f32_params_t",
+    [TML_K_TRANSPOSE] = "tml_transpose_params_t",
+    [TML_K_LEAKY_RELU_F32] = "tml_leaky_relu_f32_params_t",
+    [TML_K_PRELU_F32] = "tml_binary_f32_params_t",
+    [TML_K_SLICE] = "tml_slice_params_t",
+    [TML_K_HARD_SIGMOID_F32] = "tml_hard_sigmoid_f32_params_t",
+    [TML_K_CONV2D_S8_DSP] = "tml_conv_params_t",  [TML_K_CONV2D_1X1_S8_DSP] = "tml_conv_params_t",
+    [TML_K_DWCONV2D_S8_DSP] = "tml_conv_params_t", [TML_K_FC_S8_DSP] = "tml_fc_params_t",
+    [TML_K_CONV2D_DIRECT_S8_DSP] = "tml_conv_params_t",
 };
 _Static_assert(sizeof(params_types) / sizeof(params_types[0]) == TML_K_COUNT,
                "params_types must name the params struct of every kernel");
@@ -248,7 +257,8 @@ tml_status_t tml_backend_c_emit(const tml_compiled_t *c, const char *name, const
     static const char *const headers[] = {
         "include/tml/kernels.h", "include/tml/kernels/nn.h", "include/tml/kernels/elementwise.h",
         "runtime/kernels/tml_fixedpoint.h", "runtime/kernels/tml_fixedpoint_ext.h",
-        "runtime/kernels/tml_nn_f32.h",
+        "runtime/kernels/tml_nn_f32.h", "runtime/kernels/tml_dsp.h",
+        "include/tml/kernels/extra.h", "runtime/kernels/tml_binary_walk.h",
     };
     for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]) && st == TML_OK; i++) {
         snprintf(from, sizeof(from), "%s/%s", source_dir, headers[i]);

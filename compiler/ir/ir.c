@@ -11,6 +11,7 @@ static const char *const op_names[] = {
     "ADD", "SUB", "MUL", "DIV", "RESHAPE", "SOFTMAX", "QUANTIZE", "DEQUANTIZE",
     "CONCAT", "PAD", "MEAN", "LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1",
     "HARD_SWISH", "LEAKY_RELU", "PRELU", "CLIP", "TRANSPOSE", "SLICE", "SPLIT",
+    "HARD_SIGMOID",
 };
 _Static_assert(sizeof(op_names) / sizeof(op_names[0]) == TML_OP_COUNT,
                "op_names must list every tml_ir_op_t");

@@ -162,8 +162,14 @@ int32_t tml_lower_f32_word(float value)
 
 tml_status_t tml_lower_graph(tml_ir_graph_t *g, tml_lowered_t *out, tml_err_t *err)
 {
+    return tml_lower_graph_for(g, NULL, out, err);
+}
+
+tml_status_t tml_lower_graph_for(tml_ir_graph_t *g, const tml_target_t *target,
+                                 tml_lowered_t *out, tml_err_t *err)
+{
     memset(out, 0, sizeof(*out));
-    tml_lower_ctx_t ctx = {.g = g, .out = out, .err = err, .node = 0};
+    tml_lower_ctx_t ctx = {.g = g, .out = out, .err = err, .node = 0, .target = target};
     int n_nodes = g->n_nodes;
     for (int i = 0; i < n_nodes; i++) {
         ctx.node = i;

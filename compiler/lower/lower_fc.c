@@ -69,6 +69,10 @@ tml_status_t tml_lower_fc(tml_lower_ctx_t *ctx, const tml_ir_node_t *node)
     p.per_channel = rq.n_mult > 1;
     p.act_min = rq.act_min;
     p.act_max = rq.act_max;
+    bool done;
+    if ((st = tml_lower_fc_dsp(ctx, &p, in_idx, w_idx, rq.mult_idx, rq.shift_idx, bias_idx,
+                               out_idx, &done)) != TML_OK || done)
+        return st;
     int32_t ins[5] = {in_idx, w_idx, rq.mult_idx, rq.shift_idx, bias_idx};
     return tml_lower_emit(ctx, TML_K_FC_S8, ins, bias_idx >= 0 ? 5 : 4, &out_idx, 1, &p,
                           sizeof(p), -1);

@@ -57,4 +57,16 @@ tml_status_t tml_lower_nn_requant(tml_lower_ctx_t *ctx, int32_t in_idx, int32_t 
 tml_status_t tml_lower_conv_common(tml_lower_ctx_t *ctx, const tml_ir_node_t *node,
                                    bool depthwise);
 
+/* For a target with the DSP extension (lower_dsp.c): emits the DSP kernel
+ * of an int8 conv (depthwise) or fully-connected node, with its re-ordered
+ * weights, folded bias and scratch, and sets *done, when the shapes suit;
+ * otherwise leaves *done false and emits nothing. */
+tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p,
+                                bool depthwise, int32_t in_idx, int32_t w_idx,
+                                int32_t mult_idx, int32_t shift_idx, int32_t bias_idx,
+                                int32_t out_idx, bool *done);
+tml_status_t tml_lower_fc_dsp(tml_lower_ctx_t *ctx, const tml_fc_params_t *p, int32_t in_idx,
+                              int32_t w_idx, int32_t mult_idx, int32_t shift_idx,
+                              int32_t bias_idx, int32_t out_idx, bool *done);
+
 #endif /* TML_LOWER_NN_H */

@@ -33,5 +33,14 @@ tml_status_t tml_lower_tanh(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
 tml_status_t tml_lower_relu(tml_lower_ctx_t *ctx, const tml_ir_node_t *node); /* RELU, RELU6, RELU_N1_TO_1 */
 tml_status_t tml_lower_clip(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
 tml_status_t tml_lower_hard_swish(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+/* ONNX extras (lower_sub.c, lower_prelu.c, lower_transpose.c; kernels/extra.h) */
+tml_status_t tml_lower_sub(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_div(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_prelu(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_leaky_relu(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_hard_sigmoid(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_transpose(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_slice(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
+tml_status_t tml_lower_split(tml_lower_ctx_t *ctx, const tml_ir_node_t *node);
 
 #endif /* TML_LOWER_OPS_H */

@@ -33,4 +33,12 @@ const tml_lower_fn tml_lower_table[TML_OP_COUNT] = {
     [TML_OP_RELU_N1_TO_1] = tml_lower_relu,
     [TML_OP_HARD_SWISH] = tml_lower_hard_swish,
     [TML_OP_CLIP] = tml_lower_clip,
+    [TML_OP_SUB] = tml_lower_sub,
+    [TML_OP_DIV] = tml_lower_div,
+    [TML_OP_PRELU] = tml_lower_prelu,
+    [TML_OP_LEAKY_RELU] = tml_lower_leaky_relu,
+    [TML_OP_HARD_SIGMOID] = tml_lower_hard_sigmoid,
+    [TML_OP_TRANSPOSE] = tml_lower_transpose,
+    [TML_OP_SLICE] = tml_lower_slice,
+    [TML_OP_SPLIT] = tml_lower_split,
 };

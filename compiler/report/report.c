@@ -108,6 +108,11 @@ json_t *tml_report_json(const tml_compiled_t *c, const char *path)
     if (report) {
         json_object_set_new(report, "arena_timeline", timeline);
         json_object_set_new(report, "planner", json_string(c->plan.strategy ? c->plan.strategy : ""));
+        json_object_set_new(report, "macs_executed", json_integer(c->macs_executed));
+        json_object_set_new(report, "dead_channels",
+                            json_pack("{s:i, s:I, s:I}", "removed", c->dead_channels.channels_removed,
+                                      "weight_bytes_saved", (json_int_t)c->dead_channels.weight_bytes_saved,
+                                      "macs_saved", (json_int_t)c->dead_channels.macs_saved));
     } else {
         json_decref(timeline);
     }

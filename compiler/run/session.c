@@ -4,12 +4,10 @@
 #include <string.h>
 
 #include "tml/session.h"
-#include "../../runtime/ops/ops.h"
-
 const char *tml_kernel_name(uint32_t kernel)
 {
-    const tml_op_desc_t *desc = tml_op_find(kernel);
-    return desc ? desc->name : "?";
+    const char *name = tml_rt_kernel_name(kernel);
+    return name ? name : "?";
 }
 
 void tml_session_close(tml_session_t *s)

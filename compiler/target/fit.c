@@ -70,7 +70,8 @@ void tml_fit_check(const tml_compiled_t *c, const tml_target_t *t, tml_fit_t *fi
     fit->package_bytes = (uint32_t)c->pkg_len;
     fit->code_bytes = tml_fit_code_bytes(&c->lowered);
     fit->flash_bytes = fit->package_bytes + fit->code_bytes;
-    fit->latency_us = tml_target_latency_us(t, c->macs, c->lowered.n_ops);
+    fit->latency_us = tml_target_latency_us(t, c->macs_executed ? c->macs_executed : c->macs,
+                                            c->lowered.n_ops);
     fit->fits = true;
     if (fit->ram_bytes > t->model_ram_bytes) {
         fit->fits = false;

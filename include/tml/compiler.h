@@ -6,6 +6,8 @@
 #define TML_COMPILER_H
 
 #include "tml/package.h"
+#include "tml/pass_dead_channels.h"
+#include "tml/target.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,7 +21,10 @@ typedef enum tml_model_format {
 } tml_model_format_t;
 
 typedef struct tml_compile_opts {
-    int reserved;           /* no options yet: targets, quantization, pruning come here */
+    bool keep_dead_channels; /* skip the (exact) dead-channel removal */
+    /* The device compiled for: picks kernels for its features (the DSP
+     * extension's int8 kernels). NULL: portable reference kernels. */
+    const tml_target_t *target;
 } tml_compile_opts_t;
 
 typedef struct tml_compiled {
@@ -29,7 +34,9 @@ typedef struct tml_compiled {
     uint8_t *pkg;           /* the .tmlm bytes */
     size_t pkg_len;
     uint32_t const_bytes;   /* weights, biases and quantization params in the package */
-    int64_t macs;
+    int64_t macs;           /* the model's MACs, as imported */
+    int64_t macs_executed;  /* after graph passes: what the device computes */
+    tml_dead_channel_stats_t dead_channels;
     int n_model_ops;        /* IR nodes before lowering */
 } tml_compiled_t;
 

@@ -74,6 +74,7 @@ typedef enum tml_ir_op {
     TML_OP_TRANSPOSE,
     TML_OP_SLICE,
     TML_OP_SPLIT,
+    TML_OP_HARD_SIGMOID,               /* y = clamp(alpha * x + beta, 0, 1) */
     TML_OP_COUNT
 } tml_ir_op_t;
 
@@ -134,6 +135,7 @@ typedef struct tml_ir_slice {          /* strided slice, resolved to concrete in
 typedef struct tml_ir_scalar {         /* LEAKY_RELU alpha; CLIP min/max */
     float alpha;
     float min, max;
+    float beta;                        /* HARD_SIGMOID: alpha * x + beta */
 } tml_ir_scalar_t;
 
 typedef union tml_ir_attrs {

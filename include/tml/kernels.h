@@ -20,5 +20,6 @@
 
 #include "tml/kernels/nn.h"
 #include "tml/kernels/elementwise.h"
+#include "tml/kernels/extra.h"
 
 #endif /* TML_KERNELS_H */

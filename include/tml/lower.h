@@ -15,6 +15,7 @@
 
 #include "tml/ir.h"
 #include "tml/kernels.h"
+#include "tml/target.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,12 +46,18 @@ typedef struct tml_lower_ctx {
     tml_lowered_t *out;
     tml_err_t *err;
     int32_t node;                           /* index of the node being lowered */
+    const tml_target_t *target;             /* NULL: portable reference kernels */
 } tml_lower_ctx_t;
 
 /* Lowers every node of g (which must validate) into *out. Errors name the
  * node: "node 7 (CONV2D): ...". Free *out with tml_lowered_free. */
 tml_status_t tml_lower_graph(tml_ir_graph_t *g, tml_lowered_t *out, tml_err_t *err);
 void tml_lowered_free(tml_lowered_t *lw);
+/* tml_lower_graph for a target: with TML_FEAT_DSP, conv, depthwise and
+ * fully-connected int8 nodes whose shapes suit use the *_S8_DSP kernels.
+ * target may be NULL (same as tml_lower_graph). */
+tml_status_t tml_lower_graph_for(tml_ir_graph_t *g, const tml_target_t *target,
+                                 tml_lowered_t *out, tml_err_t *err);
 
 /* Appends a lowered op for the current node. params (params_len bytes, a
  * multiple of 4) is copied. */
@@ -79,6 +86,21 @@ void tml_lower_act_range_f32(tml_act_t act, float *act_min, float *act_max);
 
 /* Bit pattern of a float as an int32 param word (params are all int32). */
 int32_t tml_lower_f32_word(float value);
+
+/* Weight layouts of the DSP kernels (tml/kernels/nn.h), from the reference
+ * layouts. Interleave: w is [rows, k], out [rows, k_pad] (k_pad >= k, a
+ * multiple of 4, zero-filled) with rows in groups of `group` (2: pair-, 4:
+ * quad-interleaved). Depthwise: w is [taps, c] (c a multiple of 4), out
+ * int16 [c / 4, taps, 4]. */
+void tml_lower_dsp_interleave(const int8_t *w, int32_t rows, int32_t k, int32_t k_pad,
+                              int group, int8_t *out);
+void tml_lower_dsp_dw_weights(const int8_t *w, int32_t taps, int32_t c, int16_t *out);
+/* Folded bias (tml/kernels/nn.h): out[r] = bias[r] (0 if bias is NULL) +
+ * input_offset * sum of weights of output r, in mod-2^32 arithmetic. The
+ * weights of output r are w[r * r_step + i * i_step] for i < n. */
+void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r_step,
+                             int32_t i_step, const int32_t *bias, int32_t input_offset,
+                             int32_t *out);
 
 /* Node-scoped error: records "node N (OP): message" in ctx->err. */
 tml_status_t tml_lower_fail(tml_lower_ctx_t *ctx, tml_status_t status, const char *fmt, ...)

@@ -77,6 +77,18 @@ typedef enum tml_kernel {
     TML_K_CLAMP_F32 = 29,     /* float RELU/RELU6/Clip: clamp to [min, max] */
     TML_K_HARD_SWISH_S8 = 30,
     TML_K_HARD_SWISH_F32 = 31,
+    TML_K_SUB_F32 = 32,       /* broadcasting, tml/kernels/extra.h */
+    TML_K_DIV_F32 = 33,
+    TML_K_TRANSPOSE = 34,     /* byte-wise, any dtype */
+    TML_K_LEAKY_RELU_F32 = 35,
+    TML_K_PRELU_F32 = 36,
+    TML_K_SLICE = 37,         /* byte-wise strided, any dtype */
+    TML_K_HARD_SIGMOID_F32 = 38, /* SPLIT lowers to one SLICE per output */
+    TML_K_CONV2D_S8_DSP = 39,     /* int8 kernels for the DSP extension */
+    TML_K_CONV2D_1X1_S8_DSP = 40,
+    TML_K_DWCONV2D_S8_DSP = 41,
+    TML_K_FC_S8_DSP = 42,
+    TML_K_CONV2D_DIRECT_S8_DSP = 43,
     TML_K_COUNT
 } tml_kernel_t;
 

@@ -7,7 +7,9 @@
  * arena_live_bytes), inputs[] and outputs[] (name, dtype, shape, scale,
  * zero_point), targets[] (target, core, fits, ram_bytes, ram_budget,
  * flash_bytes, flash_budget, latency_ms, reason), arena_timeline[] (live
- * bytes at each kernel call), planner (the placement order chosen).
+ * bytes at each kernel call), planner (the placement order chosen),
+ * macs_executed (after graph passes), dead_channels (removed,
+ * weight_bytes_saved, macs_saved).
  */
 #ifndef TML_REPORT_H
 #define TML_REPORT_H

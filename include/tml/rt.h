@@ -71,6 +71,10 @@ const char *tml_rt_model_name(const tml_rt_t *rt);
  * places first; outputs are read from theirs afterwards. */
 tml_status_t tml_rt_invoke(tml_rt_t *rt);
 
+/* Name of a kernel this runtime build carries ("CONV2D_S8"), or NULL when it
+ * lacks that kernel: what a device reports as its supported kernels. */
+const char *tml_rt_kernel_name(uint32_t kernel);
+
 /* CRC-32 (IEEE 802.3, reflected, as zlib) and SHA-256, used by the loader;
  * exported because the agent and the package writer need the same ones. */
 uint32_t tml_crc32(uint32_t crc, const void *data, size_t len);

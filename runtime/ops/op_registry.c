@@ -41,9 +41,29 @@ static const tml_op_desc_t *const registry[TML_K_COUNT] = {
     [TML_K_CLAMP_F32] = &tml_op_clamp_f32,
     [TML_K_HARD_SWISH_S8] = &tml_op_hard_swish_s8,
     [TML_K_HARD_SWISH_F32] = &tml_op_hard_swish_f32,
+    /* kernels/extra.h */
+    [TML_K_SUB_F32] = &tml_op_sub_f32,
+    [TML_K_DIV_F32] = &tml_op_div_f32,
+    [TML_K_TRANSPOSE] = &tml_op_transpose,
+    [TML_K_LEAKY_RELU_F32] = &tml_op_leaky_relu_f32,
+    [TML_K_PRELU_F32] = &tml_op_prelu_f32,
+    [TML_K_SLICE] = &tml_op_slice,
+    [TML_K_HARD_SIGMOID_F32] = &tml_op_hard_sigmoid_f32,
+    /* int8 kernels for the DSP extension */
+    [TML_K_CONV2D_S8_DSP] = &tml_op_conv2d_s8_dsp,
+    [TML_K_CONV2D_1X1_S8_DSP] = &tml_op_conv2d_1x1_s8_dsp,
+    [TML_K_DWCONV2D_S8_DSP] = &tml_op_dwconv2d_s8_dsp,
+    [TML_K_FC_S8_DSP] = &tml_op_fc_s8_dsp,
+    [TML_K_CONV2D_DIRECT_S8_DSP] = &tml_op_conv2d_direct_s8_dsp,
 };
 
 const tml_op_desc_t *tml_op_find(uint32_t kernel)
 {
     return kernel < TML_K_COUNT ? registry[kernel] : NULL;
+}
+
+const char *tml_rt_kernel_name(uint32_t kernel)
+{
+    const tml_op_desc_t *desc = tml_op_find(kernel);
+    return desc ? desc->name : 0;
 }

@@ -61,5 +61,12 @@ extern const tml_op_desc_t tml_op_logistic_s8, tml_op_logistic_f32;
 extern const tml_op_desc_t tml_op_tanh_s8, tml_op_tanh_f32;
 extern const tml_op_desc_t tml_op_relu_s8, tml_op_clamp_f32;
 extern const tml_op_desc_t tml_op_hard_swish_s8, tml_op_hard_swish_f32;
+/* kernels/extra.h (runtime/ops/op_<kernel>.c) */
+extern const tml_op_desc_t tml_op_sub_f32, tml_op_div_f32, tml_op_prelu_f32;
+extern const tml_op_desc_t tml_op_leaky_relu_f32, tml_op_hard_sigmoid_f32;
+extern const tml_op_desc_t tml_op_transpose, tml_op_slice;
+extern const tml_op_desc_t tml_op_conv2d_s8_dsp, tml_op_conv2d_1x1_s8_dsp;
+extern const tml_op_desc_t tml_op_dwconv2d_s8_dsp, tml_op_fc_s8_dsp;
+extern const tml_op_desc_t tml_op_conv2d_direct_s8_dsp;
 
 #endif /* TML_RT_OPS_H */

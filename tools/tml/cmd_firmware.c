@@ -8,6 +8,7 @@
 
 #include "cli_model.h"
 #include "commands.h"
+#include "tml/target.h"
 #include "tml/firmware.h"
 
 static int usage(FILE *out)
@@ -102,6 +103,7 @@ int tml_cmd_firmware(int argc, char **argv)
         /* A model is compiled for the board's own profile first. */
         tml_compile_opts_t opts;
         memset(&opts, 0, sizeof(opts));
+        opts.target = tml_target_find(board_name); /* the QEMU boards are catalog targets */
         st = tml_cli_load_package(pkg_path, &opts, &pkg, &pkg_len, &err);
         if (st == TML_OK) {
             st = tml_firmware_build(pkg, pkg_len, board_name, out, &sizes, &err);

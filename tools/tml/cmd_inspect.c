@@ -53,7 +53,11 @@ static void print_text(const tml_compiled_t *c, json_t *report)
     printf("tensors       %d (%lld constant)\n", g->n_tensors,
            (long long)json_integer_value(json_object_get(report, "constant_tensors")));
     printf("params        %lld\n", (long long)json_integer_value(json_object_get(report, "params")));
-    printf("MACs          %lld\n", (long long)c->macs);
+    printf("MACs          %lld (%lld executed)\n", (long long)c->macs, (long long)c->macs_executed);
+    if (c->dead_channels.channels_removed)
+        printf("dead channels %d removed exactly: %lld weight bytes and %lld MACs saved\n",
+               c->dead_channels.channels_removed, (long long)c->dead_channels.weight_bytes_saved,
+               (long long)c->dead_channels.macs_saved);
     printf("arena bytes   %u (planned peak, input and output included; %llu unplanned)\n",
            (unsigned)c->plan.arena_len, (unsigned long long)c->plan.sum_len);
     printf("weights bytes %u\n", (unsigned)c->const_bytes);

@@ -260,7 +260,9 @@ static tml_status_t import_tensor(tfl_ctx_t *ctx, int32_t tfl_index, int32_t *ir
     if (st)
         return st;
     int32_t idx;
-    if (tml_ir_add_tensor(ctx->g, info.name, info.dtype, info.n_dims, info.dims, &idx) != TML_OK)
+    /* Unnamed tensors get the IR's "t<index>". */
+    const char *name = info.name[0] ? info.name : NULL;
+    if (tml_ir_add_tensor(ctx->g, name, info.dtype, info.n_dims, info.dims, &idx) != TML_OK)
         return tml_err_set(ctx->err, TML_ERR_NOMEM, "out of memory");
     if (info.data && tml_ir_set_data(ctx->g, idx, info.data, info.data_len) != TML_OK)
         return tml_err_set(ctx->err, TML_ERR_NOMEM, "out of memory");

@@ -518,7 +518,7 @@ static tml_status_t map_softmax(tfl_ctx_t *ctx, const tfl_op_t *op)
     if (!st)
         st = options(ctx, op, TFL_OPT_SOFTMAX, &o);
     if (!st)
-        st = opt_f32(o, 0, 1.0f, &a.softmax.beta);
+        st = opt_f32(o, 0, 0.0f, &a.softmax.beta); /* schema default; TFLite's too */
     if (!st)
         st = info_of(ctx, op->in[0], &x);
     if (!st)
@@ -888,6 +888,7 @@ static tml_status_t map_strided_slice(tfl_ctx_t *ctx, const tfl_op_t *op)
         }
         if ((shrink_mask >> d) & 1 && d < n_begin) {
             /* A shrunk axis takes exactly the element at begin. */
+            b = begin[d] < 0 ? begin[d] + dim : begin[d];
             if (b < 0 || b >= dim)
                 return fail(ctx, TML_ERR_CORRUPT, "dim %d: shrunk index %lld outside %lld", d,
                             (long long)begin[d], (long long)dim);
@@ -927,7 +928,7 @@ static tml_status_t map_split(tfl_ctx_t *ctx, const tfl_op_t *op)
     if (!st)
         st = options(ctx, op, TFL_OPT_SPLIT, &o);
     if (!st)
-        st = opt_i32(o, 0, op->n_out, &num_splits);
+        st = opt_i32(o, 0, 0, &num_splits);
     /* TFLite's SPLIT takes the axis first, then the data. */
     if (!st)
         st = const_ints(ctx, op->in[0], "axis", &axis, 1, &n, &ai);

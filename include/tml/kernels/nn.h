@@ -137,6 +137,54 @@ void tml_avgpool_f32(const tml_pool_params_t *p, const float *input, float *outp
 void tml_maxpool_s8(const tml_pool_params_t *p, const int8_t *input, int8_t *output);
 void tml_maxpool_f32(const tml_pool_params_t *p, const float *input, float *output);
 
+/* ---- int8 kernels for cores with the DSP extension ----------------------
+ * Same params structs and the same results, bit for bit, as the kernels
+ * above; chosen by the compiler for targets with TML_FEAT_DSP (Cortex-M4,
+ * M7, M33), they run on any core (portable C stands in for the SIMD
+ * instructions elsewhere). What the reference kernels compute per
+ * inference is done offline by the compiler:
+ *  - bias (required, int32 [out_c]) is bias + input_offset * sum of the
+ *    channel's weights (0 for an absent bias), so the kernels multiply raw
+ *    int8 values and treat padding as the input zero point;
+ *  - weights are re-ordered so that the rows read together form one stream.
+ * "Pair-interleaved" rows of k bytes (k a multiple of 4): each pair of rows
+ * (2j, 2j + 1) is k / 4 groups of [row 2j: 4 bytes, row 2j + 1: 4 bytes]; an
+ * odd last row follows plain. "Quad-interleaved": the same with groups of 4
+ * rows (16 bytes per group); the n % 4 last rows follow plain.
+ *
+ * CONV2D_S8_DSP: any CONV2D_S8 geometry. k_pad = round_up(k_h * k_w * in_c, 4).
+ *   inputs  [input int8 [n, in_h, in_w, in_c], weights int8 [out_c, k_pad]
+ *            (rows in (ky, kx, ic) order, zero-padded to k_pad, pair-
+ *            interleaved), mult, shift, bias (folded)]
+ *   outputs [output int8 [n, out_h, out_w, out_c], scratch int8
+ *            [tml_conv2d_s8_dsp_scratch_size()]: two im2col rows]
+ * CONV2D_1X1_S8_DSP: k_h = k_w = 1, no padding, in_c a multiple of 4, any
+ *   stride: weights int8 [out_c, in_c] pair-interleaved; no scratch.
+ * CONV2D_DIRECT_S8_DSP: in_c a multiple of 4, dilation 1, k_h <= 16: as
+ *   CONV2D_S8_DSP (k_pad = k) but without scratch.
+ * DWCONV2D_S8_DSP: depth_multiplier 1, in_c a multiple of 4: weights int16
+ *   [in_c / 4, k_h * k_w, 4]: for channels c..c+3 and each tap the values
+ *   (w[c], w[c+2], w[c+1], w[c+3]) widened to int16; no scratch.
+ * FC_S8_DSP: weights_offset 0, n_in a multiple of 4: weights int8
+ *   [n_out, n_in] quad-interleaved; no scratch.
+ */
+uint32_t tml_conv2d_s8_dsp_scratch_size(const tml_conv_params_t *p);
+void tml_conv2d_s8_dsp(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
+                       const int32_t *mult, const int32_t *shift, const int32_t *bias,
+                       int8_t *output, int8_t *scratch);
+void tml_conv2d_direct_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
+                              const int8_t *weights, const int32_t *mult,
+                              const int32_t *shift, const int32_t *bias, int8_t *output);
+void tml_conv2d_1x1_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
+                           const int8_t *weights, const int32_t *mult, const int32_t *shift,
+                           const int32_t *bias, int8_t *output);
+void tml_dwconv2d_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
+                         const int16_t *weights, const int32_t *mult, const int32_t *shift,
+                         const int32_t *bias, int8_t *output);
+void tml_fc_s8_dsp(const tml_fc_params_t *p, const int8_t *input, const int8_t *weights,
+                   const int32_t *mult, const int32_t *shift, const int32_t *bias,
+                   int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,205 @@
+/*
+ * lower_dsp.c - the choice of the int8 kernels for cores with the DSP
+ * extension, and the offline work they rely on (see tml/kernels/nn.h and
+ * runtime/kernels/tml_dsp.h): weights re-ordered into the streams the
+ * kernels read, input_offset * sum(weights) folded into the bias, the
+ * im2col scratch of the general convolution sized here and planned in the
+ * arena like any tensor. Nodes whose shapes do not suit keep the reference
+ * kernels.
+ */
+#include <string.h>
+
+#include "lower_nn.h"
+
+void tml_lower_dsp_interleave(const int8_t *w, int32_t rows, int32_t k, int32_t k_pad,
+                              int group, int8_t *out)
+{
+    const int32_t full = rows / group * group;
+    for (int32_t blk = 0; blk < full; blk += group) {
+        int8_t *base = out + (size_t)blk * (size_t)k_pad;
+        for (int32_t g = 0; g < k_pad / 4; g++)
+            for (int r = 0; r < group; r++)
+                for (int b = 0; b < 4; b++) {
+                    int32_t i = 4 * g + b;
+                    base[((size_t)g * (size_t)group + (size_t)r) * 4u + (size_t)b] =
+                        i < k ? w[(size_t)(blk + r) * (size_t)k + (size_t)i] : 0;
+                }
+    }
+    for (int32_t r = full; r < rows; r++)
+        for (int32_t i = 0; i < k_pad; i++)
+            out[(size_t)r * (size_t)k_pad + (size_t)i] = i < k ? w[(size_t)r * (size_t)k + (size_t)i] : 0;
+}
+
+void tml_lower_dsp_dw_weights(const int8_t *w, int32_t taps, int32_t c, int16_t *out)
+{
+    /* per 4 channels and tap: (c, c+2, c+1, c+3), the order SXTB16 and
+     * SXTB16 ROR #8 split a word of 4 channels into */
+    static const int order[4] = {0, 2, 1, 3};
+    for (int32_t cg = 0; cg < c / 4; cg++)
+        for (int32_t t = 0; t < taps; t++)
+            for (int j = 0; j < 4; j++)
+                out[((size_t)cg * (size_t)taps + (size_t)t) * 4u + (size_t)j] =
+                    w[(size_t)t * (size_t)c + (size_t)(4 * cg + order[j])];
+}
+
+void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r_step,
+                             int32_t i_step, const int32_t *bias, int32_t input_offset,
+                             int32_t *out)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        uint32_t sum = 0;
+        for (int32_t i = 0; i < n; i++)
+            sum += (uint32_t)(int32_t)w[(size_t)r * (size_t)r_step + (size_t)i * (size_t)i_step];
+        out[r] = (int32_t)((bias ? (uint32_t)bias[r] : 0u) + sum * (uint32_t)input_offset);
+    }
+}
+
+static bool have_dsp(const tml_lower_ctx_t *ctx)
+{
+    return ctx->target && (ctx->target->features & TML_FEAT_DSP);
+}
+
+/* Constant weights and (if any) bias, whose bytes the re-ordering reads. */
+static bool consts_ok(const tml_lower_ctx_t *ctx, int32_t w_idx, int32_t bias_idx)
+{
+    const tml_ir_tensor_t *w = &ctx->g->tensors[w_idx];
+    if (!tml_ir_is_const(w) || !w->data)
+        return false;
+    if (bias_idx < 0)
+        return true;
+    const tml_ir_tensor_t *b = &ctx->g->tensors[bias_idx];
+    return tml_ir_is_const(b) && b->data != NULL;
+}
+
+/* A copy of a constant tensor's bytes (tensor pointers move when constants
+ * are added), or NULL. */
+static void *copy_data(tml_lower_ctx_t *ctx, int32_t idx, size_t len)
+{
+    const tml_ir_tensor_t *t = &ctx->g->tensors[idx];
+    if (t->data_len != len)
+        return NULL;
+    void *p = tml_malloc(len ? len : 1);
+    if (p)
+        memcpy(p, t->data, len);
+    return p;
+}
+
+/* Adds weights (new_w, new_w_len bytes of dtype, as [rows, new_w_len /
+ * rows / size]) and the folded bias, then emits kernel. */
+static tml_status_t emit(tml_lower_ctx_t *ctx, tml_kernel_t kernel, const void *params,
+                         size_t params_len, int32_t in_idx, int32_t out_idx, int32_t mult_idx,
+                         int32_t shift_idx, tml_dtype_t w_dtype, const void *new_w,
+                         size_t new_w_len, int32_t rows, const int32_t *bias,
+                         uint32_t scratch_len)
+{
+    int32_t w_dims[2] = {rows, (int32_t)(new_w_len / tml_dtype_size(w_dtype) / (size_t)rows)};
+    int32_t b_dims[1] = {rows};
+    int32_t w_idx, b_idx, outs[2] = {out_idx, -1};
+    tml_status_t st = tml_lower_add_const(ctx, "weights_dsp", w_dtype, 2, w_dims, new_w,
+                                          new_w_len, &w_idx);
+    if (st == TML_OK)
+        st = tml_lower_add_const(ctx, "bias_dsp", TML_DT_I32, 1, b_dims, bias,
+                                 (size_t)rows * sizeof(int32_t), &b_idx);
+    if (st == TML_OK && scratch_len)
+        st = tml_lower_add_scratch(ctx, scratch_len, &outs[1]);
+    if (st != TML_OK)
+        return st;
+    int32_t ins[5] = {in_idx, w_idx, mult_idx, shift_idx, b_idx};
+    return tml_lower_emit(ctx, kernel, ins, 5, outs, scratch_len ? 2 : 1, params, params_len, -1);
+}
+
+tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p,
+                                bool depthwise, int32_t in_idx, int32_t w_idx,
+                                int32_t mult_idx, int32_t shift_idx, int32_t bias_idx,
+                                int32_t out_idx, bool *done)
+{
+    *done = false;
+    if (!have_dsp(ctx) || !consts_ok(ctx, w_idx, bias_idx))
+        return TML_OK;
+    if (depthwise && (p->depth_multiplier != 1 || p->in_c % 4))
+        return TML_OK;
+    const int32_t taps = p->k_h * p->k_w, out_c = p->out_c;
+    const int32_t k = depthwise ? 1 : taps * p->in_c;
+    const size_t w_len = (size_t)taps * (size_t)out_c * (size_t)(depthwise ? 1 : p->in_c);
+    int8_t *w = copy_data(ctx, w_idx, w_len);
+    int32_t *bias = bias_idx >= 0 ? copy_data(ctx, bias_idx, (size_t)out_c * 4u) : NULL;
+    int32_t *folded = tml_malloc((size_t)out_c * sizeof(int32_t));
+    tml_status_t st = TML_OK;
+    if (!w || !folded || (bias_idx >= 0 && !bias)) {
+        st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory (or constant sizes disagree)");
+        goto out;
+    }
+    if (depthwise) {
+        int16_t *w16 = tml_malloc(w_len * sizeof(int16_t));
+        if (!w16) {
+            st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        tml_lower_dsp_dw_weights(w, taps, out_c, w16);
+        tml_lower_dsp_fold_bias(w, out_c, taps, 1, out_c, bias, p->input_offset, folded);
+        st = emit(ctx, TML_K_DWCONV2D_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx,
+                  shift_idx, TML_DT_I16, w16, w_len * sizeof(int16_t), out_c, folded, 0);
+        tml_free(w16);
+    } else {
+        const bool one = p->k_h == 1 && p->k_w == 1 && !p->pad_top && !p->pad_left &&
+                         !p->pad_bottom && !p->pad_right && p->in_c % 4 == 0;
+        const int32_t k_pad = (k + 3) & ~3;
+        int8_t *wi = tml_malloc((size_t)out_c * (size_t)k_pad);
+        if (!wi) {
+            st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        tml_lower_dsp_interleave(w, out_c, k, k_pad, 2, wi);
+        tml_lower_dsp_fold_bias(w, out_c, k, k, 1, bias, p->input_offset, folded);
+        /* No scratch (so no arena growth) whenever the input rows can be
+         * read in place: im2col only for the odd channel counts of first
+         * layers (RGB, audio), whose scratch is a few dozen bytes. */
+        const bool direct = !one && p->in_c % 4 == 0 && p->dilation_h == 1 &&
+                            p->dilation_w == 1 && p->k_h <= 16;
+        tml_kernel_t kernel = one ? TML_K_CONV2D_1X1_S8_DSP
+                              : direct ? TML_K_CONV2D_DIRECT_S8_DSP
+                                       : TML_K_CONV2D_S8_DSP;
+        st = emit(ctx, kernel, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx, TML_DT_I8,
+                  wi, (size_t)out_c * (size_t)k_pad, out_c, folded,
+                  kernel == TML_K_CONV2D_S8_DSP ? tml_conv2d_s8_dsp_scratch_size(p) : 0u);
+        tml_free(wi);
+    }
+    if (st == TML_OK)
+        *done = true;
+out:
+    tml_free(w);
+    tml_free(bias);
+    tml_free(folded);
+    return st;
+}
+
+tml_status_t tml_lower_fc_dsp(tml_lower_ctx_t *ctx, const tml_fc_params_t *p, int32_t in_idx,
+                              int32_t w_idx, int32_t mult_idx, int32_t shift_idx,
+                              int32_t bias_idx, int32_t out_idx, bool *done)
+{
+    *done = false;
+    if (!have_dsp(ctx) || !consts_ok(ctx, w_idx, bias_idx) || p->weights_offset != 0 ||
+        p->n_in % 4 != 0)
+        return TML_OK;
+    const size_t w_len = (size_t)p->n_out * (size_t)p->n_in;
+    int8_t *w = copy_data(ctx, w_idx, w_len);
+    int32_t *bias = bias_idx >= 0 ? copy_data(ctx, bias_idx, (size_t)p->n_out * 4u) : NULL;
+    int32_t *folded = tml_malloc((size_t)p->n_out * sizeof(int32_t));
+    int8_t *wi = tml_malloc(w_len);
+    tml_status_t st;
+    if (!w || !folded || !wi || (bias_idx >= 0 && !bias)) {
+        st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory (or constant sizes disagree)");
+    } else {
+        tml_lower_dsp_interleave(w, p->n_out, p->n_in, p->n_in, 4, wi);
+        tml_lower_dsp_fold_bias(w, p->n_out, p->n_in, p->n_in, 1, bias, p->input_offset, folded);
+        st = emit(ctx, TML_K_FC_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx,
+                  TML_DT_I8, wi, w_len, p->n_out, folded, 0);
+        if (st == TML_OK)
+            *done = true;
+    }
+    tml_free(w);
+    tml_free(bias);
+    tml_free(folded);
+    tml_free(wi);
+    return st;
+}

@@ -1,0 +1,102 @@
+/*
+ * server_internal.h - the LwM2M server's private state, shared by its
+ * files: server.c (context, step, sessions), rd.c (registration
+ * interface), dm.c (device management requests and answers) and pkg.c
+ * (Block2 package serving).
+ */
+#ifndef TML_LWM2M_SERVER_INTERNAL_H
+#define TML_LWM2M_SERVER_INTERNAL_H
+
+#include <coap3/coap.h>
+
+#include "tml/lwm2m_server.h"
+
+typedef struct srv_dev {
+    tml_lwm2m_device_t pub;
+    struct tml_lwm2m_server *srv;
+    coap_session_t *session;   /* referenced while registered */
+    coap_resource_t *res;      /* rd/<reg_id> */
+    uint64_t last_seen_ms;
+    uint64_t awake_until_ms;
+    bool removed;              /* freed at the end of the step */
+    bool need_info;            /* send the registration reads this step */
+    bool need_flush;           /* send queued requests this step */
+    int info_pending;
+    struct srv_dev *next;
+} srv_dev_t;
+
+typedef struct srv_req {
+    uint32_t id;
+    srv_dev_t *dev;
+    uint8_t token[8];
+    uint8_t method;            /* CoAP request code */
+    tml_lwm2m_path_t path;
+    uint16_t accept;           /* TML_LWM2M_CF_ANY: none */
+    uint16_t fmt;              /* content format of payload */
+    uint8_t *payload;
+    size_t payload_len;
+    char *query;               /* Uri-Query options joined by '&' (attributes) */
+    int observe;               /* -1 none, 0 register, 1 deregister */
+    bool sent, done, first_answered;
+    tml_lwm2m_response_fn cb;
+    void *arg;
+    struct srv_req *next;
+} srv_req_t;
+
+typedef struct srv_pkg {
+    char path[72];             /* "pkg/<hex>" without the leading '/' */
+    uint8_t *data;
+    size_t len;
+    uint8_t etag[8];
+    coap_resource_t *res;
+    struct tml_lwm2m_server *srv;
+    struct srv_pkg *next;
+} srv_pkg_t;
+
+struct tml_lwm2m_server {
+    tml_lwm2m_server_config_t cfg;
+    char host[64];
+    coap_context_t *ctx;
+    uint16_t port, dtls_port;
+    srv_dev_t *devs;
+    srv_req_t *reqs;
+    srv_pkg_t *pkgs;
+    uint32_t next_req_id;
+    uint64_t next_token;
+    uint32_t next_reg;
+    uint64_t blocks_served;
+    uint8_t psk_key[64];
+    coap_bin_const_t psk_bin;
+};
+
+uint64_t srv_now_ms(void);
+void srv_event(struct tml_lwm2m_server *srv, tml_lwm2m_event_t ev, srv_dev_t *dev,
+               const char *detail);
+srv_dev_t *srv_find_dev(struct tml_lwm2m_server *srv, const char *endpoint);
+/* Marks dev removed, fails its requests; freed by srv_reap. */
+void srv_remove_dev(struct tml_lwm2m_server *srv, srv_dev_t *dev);
+void srv_reap(struct tml_lwm2m_server *srv);
+
+/* rd.c */
+tml_status_t srv_rd_init(struct tml_lwm2m_server *srv, tml_err_t *err);
+void srv_rd_after_io(struct tml_lwm2m_server *srv);
+
+/* dm.c */
+tml_status_t srv_submit(struct tml_lwm2m_server *srv, srv_dev_t *dev, srv_req_t *req,
+                        tml_err_t *err);
+void srv_flush(struct tml_lwm2m_server *srv, srv_dev_t *dev);
+void srv_fail_requests(struct tml_lwm2m_server *srv, srv_dev_t *dev, tml_status_t st,
+                       const char *detail);
+void srv_free_done(struct tml_lwm2m_server *srv);
+coap_response_t srv_on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *rcv,
+                                const coap_mid_t mid);
+void srv_on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reason_t reason,
+                 const coap_mid_t mid);
+srv_req_t *srv_new_request(struct tml_lwm2m_server *srv, uint8_t method, const char *path,
+                           tml_lwm2m_response_fn cb, void *arg, tml_err_t *err);
+void srv_req_free(srv_req_t *req);
+
+/* pkg.c */
+void srv_pkgs_free(struct tml_lwm2m_server *srv);
+
+#endif

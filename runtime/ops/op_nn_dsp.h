@@ -1,0 +1,29 @@
+/*
+ * op_nn_dsp.h - load-time checks of the DSP-extension int8 kernels
+ * (op_*_s8_dsp.c). Private to runtime/ops.
+ *
+ * The geometry proof is the reference kernels' (tml_op_nn_check_conv),
+ * run on a view of the op whose weights descriptor has the size the
+ * reference layout would have; then the re-ordered weights, the required
+ * (folded) bias, the scratch and the kernel's own shape rules are checked.
+ */
+#ifndef TML_OP_NN_DSP_H
+#define TML_OP_NN_DSP_H
+
+#include "op_nn.h"
+
+enum tml_op_dsp_conv_kind {
+    TML_OP_DSP_CONV = 0,  /* CONV2D_S8_DSP: im2col, scratch */
+    TML_OP_DSP_CONV_1X1,  /* CONV2D_1X1_S8_DSP */
+    TML_OP_DSP_DWCONV,    /* DWCONV2D_S8_DSP */
+    TML_OP_DSP_CONV_DIRECT, /* CONV2D_DIRECT_S8_DSP */
+};
+
+/* TML_OK when the operands and params of a DSP conv kernel of this kind
+ * keep it inside every operand; TML_ERR_CORRUPT otherwise. */
+tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind);
+
+/* The same for FC_S8_DSP. */
+tml_status_t tml_op_nn_check_fc_dsp(const tml_op_ctx_t *ctx);
+
+#endif /* TML_OP_NN_DSP_H */

@@ -1,0 +1,106 @@
+/*
+ * op_nn_dsp_check.c - the load-time proofs of the DSP-extension int8
+ * kernels (see op_nn_dsp.h).
+ */
+#include <stdint.h>
+
+#include "op_nn_dsp.h"
+
+#define MAX_I32 2147483647u
+
+/* Weights read with LDRD: constant and 4-byte aligned. */
+static int weights_ok(const tml_op_ctx_t *ctx)
+{
+    return ctx->t[1] && ctx->t[1]->storage == TML_PKG_CONST && ctx->data[1] &&
+           ((uintptr_t)ctx->data[1] & 3u) == 0;
+}
+
+/* A present, constant int32 bias of count entries. */
+static int bias_ok(const tml_op_ctx_t *ctx, uint32_t count)
+{
+    return ctx->n_in == 5 && ctx->t[4] && ctx->data[4] &&
+           tml_op_nn_want_exact(ctx->t[4], TML_DT_I32, count) == TML_OK;
+}
+
+tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
+{
+    const tml_conv_params_t *p = (const tml_conv_params_t *)ctx->params;
+    const int depthwise = kind == TML_OP_DSP_DWCONV;
+    if (!p || ctx->n_in != 5 || ctx->n_out != (kind == TML_OP_DSP_CONV ? 2u : 1u))
+        return TML_ERR_CORRUPT;
+    if (p->k_h < 1 || p->k_w < 1 || p->in_c < 1 || p->out_c < 1 || !weights_ok(ctx))
+        return TML_ERR_CORRUPT;
+    /* Reference weight element count, each step bounded by 2^31 (so no
+     * uint64 product below can wrap). */
+    uint64_t taps = (uint64_t)p->k_h * (uint64_t)p->k_w;
+    uint64_t per_tap = depthwise ? (uint64_t)p->out_c : (uint64_t)p->out_c * (uint64_t)p->in_c;
+    if (taps > MAX_I32 || per_tap > MAX_I32 || taps * per_tap > MAX_I32)
+        return TML_ERR_CORRUPT;
+    tml_pkg_tensor_t ref_w = *ctx->t[1];
+    ref_w.dtype = TML_DT_I8;
+    ref_w.n_dims = 1;
+    for (int i = 0; i < TML_PKG_MAX_DIMS; i++)
+        ref_w.dims[i] = 1;
+    ref_w.dims[0] = (int32_t)(taps * per_tap);
+    ref_w.byte_len = (uint32_t)(taps * per_tap);
+    tml_op_ctx_t ref = *ctx;
+    ref.n_out = 1;
+    ref.t[1] = &ref_w;
+    ref.t[6] = 0;
+    ref.data[6] = 0;
+    if (tml_op_nn_check_conv(&ref, depthwise, 1) != TML_OK)
+        return TML_ERR_CORRUPT;
+    if (!bias_ok(ctx, (uint32_t)p->out_c))
+        return TML_ERR_CORRUPT;
+
+    switch (kind) {
+    case TML_OP_DSP_CONV: {
+        /* k = taps * in_c <= the reference weight count < 2^31 */
+        uint64_t k_pad = (taps * (uint64_t)p->in_c + 3u) & ~(uint64_t)3u;
+        if (k_pad * (uint64_t)p->out_c > MAX_I32 || 2u * k_pad > MAX_I32)
+            return TML_ERR_CORRUPT;
+        if (tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, k_pad * (uint64_t)p->out_c) != TML_OK)
+            return TML_ERR_CORRUPT;
+        if (tml_op_want(ctx->t[6], TML_DT_I8, tml_conv2d_s8_dsp_scratch_size(p)) != TML_OK ||
+            !ctx->data[6])
+            return TML_ERR_CORRUPT;
+        return TML_OK;
+    }
+    case TML_OP_DSP_CONV_1X1:
+        if (p->k_h != 1 || p->k_w != 1 || p->pad_top || p->pad_left || p->pad_bottom ||
+            p->pad_right || p->in_c % 4)
+            return TML_ERR_CORRUPT;
+        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap);
+    case TML_OP_DSP_CONV_DIRECT:
+        if (p->in_c % 4 || p->k_h > 16 || p->dilation_h != 1 || p->dilation_w != 1)
+            return TML_ERR_CORRUPT;
+        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap * taps);
+    case TML_OP_DSP_DWCONV:
+        if (p->depth_multiplier != 1 || p->in_c % 4)
+            return TML_ERR_CORRUPT;
+        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I16, taps * per_tap);
+    default:
+        return TML_ERR_CORRUPT;
+    }
+}
+
+tml_status_t tml_op_nn_check_fc_dsp(const tml_op_ctx_t *ctx)
+{
+    const tml_fc_params_t *p = (const tml_fc_params_t *)ctx->params;
+    if (!p || ctx->n_in != 5 || ctx->n_out != 1 || !weights_ok(ctx))
+        return TML_ERR_CORRUPT;
+    if (p->batches < 1 || p->n_in < 1 || p->n_out < 1 || p->n_in % 4 || p->weights_offset)
+        return TML_ERR_CORRUPT;
+    if (p->per_channel != 0 && p->per_channel != 1)
+        return TML_ERR_CORRUPT;
+    uint64_t n_in = (uint64_t)p->n_in, n_out = (uint64_t)p->n_out;
+    if (tml_op_nn_want_exact(ctx->t[0], TML_DT_I8, (uint64_t)p->batches * n_in) != TML_OK ||
+        tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, n_out * n_in) != TML_OK ||
+        tml_op_nn_want_exact(ctx->t[5], TML_DT_I8, (uint64_t)p->batches * n_out) != TML_OK)
+        return TML_ERR_CORRUPT;
+    if (!bias_ok(ctx, (uint32_t)p->n_out))
+        return TML_ERR_CORRUPT;
+    if (tml_op_nn_check_requant(ctx, 2, 3, p->per_channel ? (uint32_t)p->n_out : 1u) != TML_OK)
+        return TML_ERR_CORRUPT;
+    return tml_op_nn_check_s8_range(p->input_offset, p->output_offset, p->act_min, p->act_max);
+}

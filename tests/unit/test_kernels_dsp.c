@@ -1,0 +1,344 @@
+/*
+ * test_kernels_dsp.c - the int8 kernels for cores with the DSP extension
+ * (CONV2D_S8_DSP, CONV2D_DIRECT_S8_DSP, CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP) equal the
+ * reference kernels byte for byte on many random shapes and params
+ * (strides, dilations, pads, odd channel counts, positive and negative
+ * shifts, activation ranges, absent biases), on the host, where portable C
+ * stands in for the SIMD instructions. The weights go through the
+ * compiler's own re-ordering and bias folding (tml_lower_dsp_*), and each
+ * kernel runs through its op descriptor (check, then eval), so each case
+ * also proves the load-time check accepts a consistent op; a few
+ * inconsistent ops must be refused.
+ */
+#include <stdbool.h>
+
+#include "tml_test.h"
+#include "tml/kernels.h"
+#include "tml/lower.h"
+#include "../../runtime/ops/ops.h"
+
+#define N_CASES 400
+
+static uint32_t rng_state = 12345u;
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return rng_state >> 8;
+}
+/* uniform in [lo, hi] */
+static int32_t rnd_in(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+static void fill_s8(int8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (int8_t)rnd_in(-128, 127);
+}
+
+typedef struct call {
+    tml_op_ctx_t ctx;
+    tml_pkg_tensor_t t[TML_OP_MAX_OPERANDS];
+} call_t;
+
+static void arg(call_t *c, uint32_t i, uint32_t dtype, uint32_t elems, void *data, bool constant)
+{
+    tml_pkg_tensor_t *t = &c->t[i];
+    memset(t, 0, sizeof(*t));
+    t->dtype = (uint8_t)dtype;
+    t->n_dims = 1;
+    for (int d = 0; d < TML_PKG_MAX_DIMS; d++)
+        t->dims[d] = 1;
+    t->dims[0] = (int32_t)elems;
+    t->storage = constant ? TML_PKG_CONST : TML_PKG_ARENA;
+    t->byte_len = elems * tml_dtype_size(dtype);
+    c->ctx.t[i] = t;
+    c->ctx.data[i] = data;
+}
+
+/* Per-channel requantization params: mult in [2^30, 2^31), mostly
+ * right shifts, sometimes left. */
+static void fill_requant(int32_t *mult, int32_t *shift, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++) {
+        mult[i] = (int32_t)(0x40000000u + (rnd() << 6 | (rnd() & 63)) % 0x40000000u);
+        shift[i] = rnd() % 8 == 0 ? rnd_in(0, 3) : rnd_in(-14, -1);
+    }
+}
+
+static void act_range(int32_t *lo, int32_t *hi)
+{
+    *lo = rnd() % 2 ? -128 : rnd_in(-128, 20);
+    *hi = rnd() % 2 ? 127 : rnd_in(*lo, 127);
+}
+
+/* Geometry of one random axis: out from in, k, stride, dilation, pads. */
+static bool axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t *pb, int32_t *pa,
+                 int32_t *out, bool allow_pad)
+{
+    int32_t eff = (k - 1) * dil + 1;
+    *pb = allow_pad ? rnd_in(0, eff - 1) : 0;
+    *pa = allow_pad ? rnd_in(0, eff - 1) : 0;
+    int32_t span = in + *pb + *pa;
+    if (span < eff)
+        return false;
+    *out = (span - eff) / stride + 1;
+    return true;
+}
+
+typedef enum { CONV, CONV_1X1, DWCONV, CONV_DIRECT } conv_kind_t;
+
+static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
+{
+    memset(p, 0, sizeof(*p));
+    p->n = rnd_in(1, 2);
+    p->in_h = rnd_in(1, 9);
+    p->in_w = rnd_in(1, 9);
+    p->in_c = kind == CONV ? rnd_in(1, 13) : 4 * rnd_in(1, 5);
+    if (kind == CONV_DIRECT && rnd() % 3 == 0) /* in_c 4 with k_w * 4 > 64: zp blocks */
+        p->in_c = 4 * rnd_in(5, 9);
+    p->out_c = kind == DWCONV ? p->in_c : rnd_in(1, 11);
+    p->k_h = kind == CONV_1X1 ? 1 : rnd_in(1, 4);
+    p->k_w = kind == CONV_1X1 ? 1 : rnd_in(1, 4);
+    if (kind == DWCONV && rnd() % 2)
+        p->k_h = p->k_w = 3;
+    p->stride_h = rnd_in(1, 3);
+    p->stride_w = rnd_in(1, 3);
+    p->dilation_h = kind == CONV_1X1 || kind == CONV_DIRECT ? 1 : rnd_in(1, 2);
+    p->dilation_w = kind == CONV_1X1 || kind == CONV_DIRECT ? 1 : rnd_in(1, 2);
+    p->depth_multiplier = 1;
+    bool pad = kind != CONV_1X1;
+    if (!axis(p->in_h, p->k_h, p->stride_h, p->dilation_h, &p->pad_top, &p->pad_bottom,
+              &p->out_h, pad) ||
+        !axis(p->in_w, p->k_w, p->stride_w, p->dilation_w, &p->pad_left, &p->pad_right,
+              &p->out_w, pad))
+        return false;
+    p->input_offset = rnd_in(-127, 128);
+    p->output_offset = rnd_in(-128, 127);
+    act_range(&p->act_min, &p->act_max);
+    return true;
+}
+
+static void run_conv_case(conv_kind_t kind)
+{
+    tml_conv_params_t p;
+    while (!random_conv(&p, kind)) {
+    }
+    const int32_t taps = p.k_h * p.k_w;
+    const int32_t k = kind == DWCONV ? taps : taps * p.in_c;
+    const size_t in_len = (size_t)(p.n * p.in_h * p.in_w * p.in_c);
+    const size_t out_len = (size_t)(p.n * p.out_h * p.out_w * p.out_c);
+    const size_t w_len = (size_t)(kind == DWCONV ? taps * p.out_c : p.out_c * k);
+    const int32_t k_pad = (k + 3) & ~3;
+    int8_t *in = tml_malloc(in_len), *w = tml_malloc(w_len);
+    int8_t *want = tml_malloc(out_len), *got = tml_malloc(out_len);
+    int32_t *mult = tml_malloc((size_t)p.out_c * 4), *shift = tml_malloc((size_t)p.out_c * 4);
+    int32_t *bias = tml_malloc((size_t)p.out_c * 4), *folded = tml_malloc((size_t)p.out_c * 4);
+    fill_s8(in, in_len);
+    fill_s8(w, w_len);
+    fill_requant(mult, shift, p.out_c);
+    bool has_bias = rnd() % 4 != 0;
+    for (int32_t i = 0; i < p.out_c; i++)
+        bias[i] = rnd_in(-100000, 100000);
+    if (kind == DWCONV)
+        tml_dwconv2d_s8(&p, in, w, mult, shift, has_bias ? bias : NULL, want);
+    else
+        tml_conv2d_s8(&p, in, w, mult, shift, has_bias ? bias : NULL, want);
+
+    void *wd;
+    uint32_t w_dtype, w_elems;
+    if (kind == DWCONV) {
+        int16_t *w16 = tml_malloc(w_len * 2);
+        tml_lower_dsp_dw_weights(w, taps, p.out_c, w16);
+        tml_lower_dsp_fold_bias(w, p.out_c, taps, 1, p.out_c, has_bias ? bias : NULL,
+                                p.input_offset, folded);
+        wd = w16;
+        w_dtype = TML_DT_I16;
+        w_elems = (uint32_t)w_len;
+    } else {
+        int8_t *wi = tml_malloc((size_t)(p.out_c * k_pad));
+        tml_lower_dsp_interleave(w, p.out_c, k, k_pad, 2, wi);
+        tml_lower_dsp_fold_bias(w, p.out_c, k, k, 1, has_bias ? bias : NULL, p.input_offset,
+                                folded);
+        wd = wi;
+        w_dtype = TML_DT_I8;
+        w_elems = (uint32_t)(p.out_c * k_pad);
+    }
+    uint32_t kernel = kind == DWCONV ? TML_K_DWCONV2D_S8_DSP
+                      : kind == CONV ? TML_K_CONV2D_S8_DSP
+                      : kind == CONV_DIRECT ? TML_K_CONV2D_DIRECT_S8_DSP
+                                     : TML_K_CONV2D_1X1_S8_DSP;
+    const tml_op_desc_t *d = tml_op_find(kernel);
+    assert_non_null(d);
+    call_t c;
+    memset(&c, 0, sizeof(c));
+    c.ctx.params = (const int32_t *)&p;
+    c.ctx.n_in = 5;
+    c.ctx.n_out = kind == CONV ? 2 : 1;
+    uint32_t scratch_len = kind == CONV ? tml_conv2d_s8_dsp_scratch_size(&p) : 0;
+    int8_t *scratch = tml_malloc(scratch_len ? scratch_len : 1);
+    arg(&c, 0, TML_DT_I8, (uint32_t)in_len, in, false);
+    arg(&c, 1, w_dtype, w_elems, wd, true);
+    arg(&c, 2, TML_DT_I32, (uint32_t)p.out_c, mult, true);
+    arg(&c, 3, TML_DT_I32, (uint32_t)p.out_c, shift, true);
+    arg(&c, 4, TML_DT_I32, (uint32_t)p.out_c, folded, true);
+    arg(&c, 5, TML_DT_I8, (uint32_t)out_len, got, false);
+    if (kind == CONV)
+        arg(&c, 6, TML_DT_I8, scratch_len, scratch, false);
+    assert_int_equal(d->check(&c.ctx), TML_OK);
+    memset(got, 0x5A, out_len);
+    d->eval(&c.ctx);
+    if (memcmp(want, got, out_len) != 0) {
+        for (size_t i = 0; i < out_len; i++)
+            if (want[i] != got[i])
+                fail_msg("%s n%d %dx%dx%d -> %dx%dx%d k%dx%d s%d,%d d%d,%d pad %d,%d,%d,%d: "
+                         "byte %zu is %d, reference %d",
+                         d->name, p.n, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.k_h,
+                         p.k_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top,
+                         p.pad_left, p.pad_bottom, p.pad_right, i, want[i], got[i]);
+    }
+
+    /* Refusals: no bias; misaligned weights; scratch too small. */
+    call_t bad = c;
+    bad.ctx.n_in = 4;
+    assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    bad = c;
+    bad.ctx.data[1] = (int8_t *)wd + 2;
+    assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    if (kind == CONV) {
+        bad = c;
+        bad.t[6].byte_len = scratch_len - 1;
+        bad.ctx.t[6] = &bad.t[6];
+        assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    }
+    tml_free(scratch);
+    tml_free(wd);
+    tml_free(in);
+    tml_free(w);
+    tml_free(want);
+    tml_free(got);
+    tml_free(mult);
+    tml_free(shift);
+    tml_free(bias);
+    tml_free(folded);
+}
+
+static void test_conv2d_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_conv_case(CONV);
+}
+
+static void test_conv2d_1x1_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_conv_case(CONV_1X1);
+}
+
+static void test_conv2d_direct_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_conv_case(CONV_DIRECT);
+}
+
+static void test_dwconv2d_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_conv_case(DWCONV);
+}
+
+static void test_fc_dsp(void **state)
+{
+    (void)state;
+    for (int n = 0; n < N_CASES; n++) {
+        tml_fc_params_t p = {.batches = rnd_in(1, 3), .n_in = 4 * rnd_in(1, 40),
+                             .n_out = rnd_in(1, 13)};
+        p.per_channel = (int32_t)(rnd() % 2);
+        p.input_offset = rnd_in(-127, 128);
+        p.output_offset = rnd_in(-128, 127);
+        act_range(&p.act_min, &p.act_max);
+        const size_t in_len = (size_t)(p.batches * p.n_in), out_len = (size_t)(p.batches * p.n_out);
+        const size_t w_len = (size_t)(p.n_in * p.n_out);
+        const int32_t n_q = p.per_channel ? p.n_out : 1;
+        int8_t *in = tml_malloc(in_len), *w = tml_malloc(w_len), *wi = tml_malloc(w_len);
+        int8_t *want = tml_malloc(out_len), *got = tml_malloc(out_len);
+        int32_t *mult = tml_malloc((size_t)n_q * 4), *shift = tml_malloc((size_t)n_q * 4);
+        int32_t *bias = tml_malloc((size_t)p.n_out * 4), *folded = tml_malloc((size_t)p.n_out * 4);
+        fill_s8(in, in_len);
+        fill_s8(w, w_len);
+        fill_requant(mult, shift, n_q);
+        bool has_bias = rnd() % 4 != 0;
+        for (int32_t i = 0; i < p.n_out; i++)
+            bias[i] = rnd_in(-100000, 100000);
+        tml_fc_s8(&p, in, w, mult, shift, has_bias ? bias : NULL, want);
+        tml_lower_dsp_interleave(w, p.n_out, p.n_in, p.n_in, 4, wi);
+        tml_lower_dsp_fold_bias(w, p.n_out, p.n_in, p.n_in, 1, has_bias ? bias : NULL,
+                                p.input_offset, folded);
+        const tml_op_desc_t *d = tml_op_find(TML_K_FC_S8_DSP);
+        assert_non_null(d);
+        call_t c;
+        memset(&c, 0, sizeof(c));
+        c.ctx.params = (const int32_t *)&p;
+        c.ctx.n_in = 5;
+        c.ctx.n_out = 1;
+        arg(&c, 0, TML_DT_I8, (uint32_t)in_len, in, false);
+        arg(&c, 1, TML_DT_I8, (uint32_t)w_len, wi, true);
+        arg(&c, 2, TML_DT_I32, (uint32_t)n_q, mult, true);
+        arg(&c, 3, TML_DT_I32, (uint32_t)n_q, shift, true);
+        arg(&c, 4, TML_DT_I32, (uint32_t)p.n_out, folded, true);
+        arg(&c, 5, TML_DT_I8, (uint32_t)out_len, got, false);
+        assert_int_equal(d->check(&c.ctx), TML_OK);
+        d->eval(&c.ctx);
+        assert_memory_equal(want, got, out_len);
+        /* weights_offset is not supported: refused */
+        tml_fc_params_t q = p;
+        q.weights_offset = 3;
+        c.ctx.params = (const int32_t *)&q;
+        assert_int_not_equal(d->check(&c.ctx), TML_OK);
+        tml_free(in);
+        tml_free(w);
+        tml_free(wi);
+        tml_free(want);
+        tml_free(got);
+        tml_free(mult);
+        tml_free(shift);
+        tml_free(bias);
+        tml_free(folded);
+    }
+}
+
+/* The requantization shortcut of tml_dsp.h ((a * b + 2^30) >> 31 for
+ * SaturatingRoundingDoublingHighMul) on extreme accumulators: INT32_MIN,
+ * INT32_MAX and values around them, through a 1x1 FC. */
+static void test_requant_extremes(void **state)
+{
+    (void)state;
+    static const int32_t accs[] = {INT32_MIN, INT32_MIN + 1, -65536, -1, 0, 1, 65535,
+                                   INT32_MAX - 1, INT32_MAX};
+    static const int32_t shifts[] = {-31, -20, -1, 0, 1, 30};
+    for (size_t a = 0; a < sizeof(accs) / sizeof(accs[0]); a++)
+        for (size_t s = 0; s < sizeof(shifts) / sizeof(shifts[0]); s++) {
+            tml_fc_params_t p = {.batches = 1, .n_in = 4, .n_out = 1, .act_min = -128,
+                                 .act_max = 127};
+            int8_t in[4] = {0}, w[4] = {0}, want, got;
+            int32_t mult = 0x40000000 + (int32_t)(rnd() % 0x3FFFFFFF), shift = shifts[s];
+            int32_t bias = accs[a];
+            tml_fc_s8(&p, in, w, &mult, &shift, &bias, &want);
+            tml_fc_s8_dsp(&p, in, w, &mult, &shift, &bias, &got);
+            assert_int_equal(want, got);
+        }
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tml_test_leak_setup, tml_test_leak_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
+        T(test_requant_extremes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
