@@ -388,6 +388,57 @@ static void require_dtls_refuses_plain_udp(void **state)
     net_free(&n);
 }
 
+/* The tml-agent executable with --psk-identity/--psk-key: registers over
+ * DTLS, and de-registers on SIGTERM. */
+static void tml_agent_process_over_dtls(void **state)
+{
+    (void)state;
+    net_t n;
+    net_init(&n, true);
+    char server[64], hex[64] = "";
+    snprintf(server, sizeof(server), "coaps://127.0.0.1:%u", tml_lwm2m_server_dtls_port(n.srv));
+    for (const char *k = "key-open-abcdef"; *k; k++)
+        snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex), "%02x", (unsigned char)*k);
+    const char *bin = TML_BINARY_DIR "/agent/tml-agent";
+    assert_int_equal(access(bin, X_OK), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(bin, "tml-agent", "--server", server, "--endpoint", "dev-proc", "--profile", "nrf52840",
+              "--state", n.dir, "--psk-identity", "id-open", "--psk-key", hex, "--ack-timeout", "200",
+              (char *)NULL);
+        _exit(127);
+    }
+    uint64_t end = h_now_ms() + 8000;
+    while (!tml_lwm2m_server_device(n.srv, "dev-proc") && h_now_ms() < end)
+        net_step(&n);
+    const tml_lwm2m_device_t *d = tml_lwm2m_server_device(n.srv, "dev-proc");
+    if (!d) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fail_msg("tml-agent did not register over DTLS: %s", n.refusals);
+    }
+    assert_true(d->secure);
+    assert_string_equal(d->psk_identity, "id-open");
+    kill(pid, SIGTERM);
+    int status = 0;
+    end = h_now_ms() + 5000;
+    while (waitpid(pid, &status, WNOHANG) == 0 && h_now_ms() < end)
+        net_step(&n);
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    net_run_ms(&n, 100);
+    assert_null(tml_lwm2m_server_device(n.srv, "dev-proc")); /* de-registered over DTLS */
+    net_free(&n);
+}
+
 /* ---- coap-client-openssl ------------------------------------------------------ */
 
 /* Runs coap-client-openssl with args (NULL-terminated) while stepping n;
@@ -584,6 +635,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dtls_psk_registers_reads_and_downloads, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(dtls_refusals, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(require_dtls_refuses_plain_udp, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(tml_agent_process_over_dtls, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(coap_client_reads_our_agent, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(coap_client_registers_over_dtls_psk, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(con_notifications_acked_then_retransmitted, tml_test_leak_setup, tml_test_leak_teardown),
