@@ -32,13 +32,23 @@ static void new_token(tml_agent_t *a, uint8_t token[8])
         token[i] = (uint8_t)(t >> (8 * i));
 }
 
-static void send_raw(tml_agent_t *a, int chan, const uint8_t *buf, size_t len)
+/* Sends to chan's own peer (peer 0) or to another sender the platform
+ * named (peer > 0, only with send_to). */
+static tml_status_t send_raw(tml_agent_t *a, int chan, int peer, const uint8_t *buf, size_t len)
 {
-    if (a->pf.send(a->pf.ctx, chan, buf, len) != TML_OK)
-        TML_LOGD("agent", "%s: send on channel %d failed", a->endpoint, chan);
+    tml_status_t st = TML_ERR_NOT_FOUND;
+    if (peer == 0)
+        st = a->pf.send(a->pf.ctx, chan, buf, len);
+    else if (a->pf.send_to)
+        st = a->pf.send_to(a->pf.ctx, chan, peer, buf, len);
+    if (st != TML_OK)
+        TML_LOGD("agent", "%s: send on channel %d (peer %d) failed", a->endpoint, chan, peer);
+    return st;
 }
 
-tml_status_t agent_send_request(tml_agent_t *a, enum txn_kind kind, int chan, tml_coap_msg_t *msg)
+/* Starts a CON transaction with msg as it is (type, MID and token set). */
+static tml_status_t txn_start(tml_agent_t *a, enum txn_kind kind, int chan, int peer,
+                              const tml_coap_msg_t *msg, agent_txn_t **out)
 {
     agent_txn_t *t = NULL;
     for (int i = 0; i < AGENT_MAX_TXN; i++)
@@ -48,23 +58,42 @@ tml_status_t agent_send_request(tml_agent_t *a, enum txn_kind kind, int chan, tm
         }
     if (!t)
         return TML_ERR_STATE;
-    msg->type = TML_COAP_CON;
-    msg->mid = new_mid(a);
-    msg->tkl = 8;
-    new_token(a, msg->token);
     if (tml_coap_build(msg, t->buf, sizeof(t->buf), &t->len, NULL) != TML_OK)
         return TML_ERR_NOMEM;
     t->kind = kind;
     t->chan = chan;
+    t->peer = peer;
+    t->obs = -1;
     t->mid = msg->mid;
-    memcpy(t->token, msg->token, 8);
-    t->tkl = 8;
+    memcpy(t->token, msg->token, msg->tkl);
+    t->tkl = msg->tkl;
     t->n_retx = 0;
     /* RFC 7252: initial timeout between ACK_TIMEOUT and 1.5 x ACK_TIMEOUT. */
     t->timeout_ms = a->cfg.ack_timeout_ms + (uint32_t)(a->next_token % (a->cfg.ack_timeout_ms / 2 + 1));
     t->next_us = agent_now_us(a) + (uint64_t)t->timeout_ms * 1000u;
-    send_raw(a, chan, t->buf, t->len);
+    send_raw(a, chan, peer, t->buf, t->len);
+    if (out)
+        *out = t;
     return TML_OK;
+}
+
+tml_status_t agent_send_request(tml_agent_t *a, enum txn_kind kind, int chan, tml_coap_msg_t *msg)
+{
+    msg->type = TML_COAP_CON;
+    msg->mid = new_mid(a);
+    msg->tkl = 8;
+    new_token(a, msg->token);
+    return txn_start(a, kind, chan, 0, msg, NULL);
+}
+
+/* Ends observation i, and the CON notification it may have in flight. */
+static void obs_end(tml_agent_t *a, int i)
+{
+    a->obs[i].used = false;
+    a->obs[i].con_in_flight = false;
+    for (int k = 0; k < AGENT_MAX_TXN; k++)
+        if (a->txn[k].kind == TXN_NOTIFY && a->txn[k].obs == i)
+            a->txn[k].kind = TXN_NONE;
 }
 
 void agent_cancel_txns(tml_agent_t *a, enum txn_kind kind)
@@ -237,6 +266,8 @@ static uint8_t write_attributes(tml_agent_t *a, const tml_lwm2m_path_t *p, const
             at->pmin_s = v;
         else if (sscanf(q, "pmax=%u", &v) == 1)
             at->pmax_s = v;
+        else if (!strcmp(q, "con=0") || !strcmp(q, "con=1"))
+            at->con = q[4] == '1';
         else if (!strncmp(q, "gt=", 3) || !strncmp(q, "lt=", 3) || !strncmp(q, "st=", 3))
             continue; /* accepted, not evaluated: any change notifies */
         else
@@ -273,20 +304,58 @@ static void read_encoded(tml_agent_t *a, const tml_lwm2m_path_t *p, uint16_t acc
     tml_lwm2m_records_free(&r);
 }
 
-static agent_obs_t *find_obs(tml_agent_t *a, const uint8_t *tok, uint8_t tkl)
+static int find_obs(tml_agent_t *a, int peer, const uint8_t *tok, uint8_t tkl)
 {
     for (int i = 0; i < AGENT_MAX_OBS; i++)
-        if (a->obs[i].used && a->obs[i].tkl == tkl && !memcmp(a->obs[i].token, tok, tkl))
-            return &a->obs[i];
-    return NULL;
+        if (a->obs[i].used && a->obs[i].peer == peer && a->obs[i].tkl == tkl &&
+            !memcmp(a->obs[i].token, tok, tkl))
+            return i;
+    return -1;
 }
 
-static void handle_request(tml_agent_t *a, int chan, const tml_coap_msg_t *m)
+/* Puts an answer's payload into rsp: whole, or (RFC 7959) the block the
+ * request's Block2 asks for, or block 0 of 1 KiB blocks when it is too
+ * large for one datagram. Each block is cut from a fresh encoding, so the
+ * requester should read the blocks promptly. Returns the response code. */
+static uint8_t add_payload(tml_coap_msg_t *rsp, const tml_coap_msg_t *req, const uint8_t *payload,
+                           size_t len, uint16_t fmt)
+{
+    uint32_t block2 = 0, num = 0;
+    bool more;
+    unsigned szx = 6;
+    bool asked = tml_coap_get_uint(req, TML_COAP_OPT_BLOCK2, &block2);
+    if (asked && !tml_coap_block_decode(block2, &num, &more, &szx))
+        return TML_COAP_BAD_OPTION;
+    tml_coap_add_uint(rsp, TML_COAP_OPT_CONTENT_FORMAT, fmt);
+    size_t bs = (size_t)16 << szx;
+    if (!asked && len <= AGENT_MAX_PDU - 128) {
+        rsp->payload = payload;
+        rsp->payload_len = len;
+        return TML_COAP_CONTENT;
+    }
+    if ((uint64_t)num * bs >= len && !(num == 0 && len == 0))
+        return TML_COAP_BAD_OPTION; /* past the end */
+    size_t off = (size_t)num * bs, n = len - off < bs ? len - off : bs;
+    tml_coap_add_uint(rsp, TML_COAP_OPT_BLOCK2, tml_coap_block_encode(num, off + n < len, szx));
+    if (num == 0)
+        tml_coap_add_uint(rsp, TML_COAP_OPT_SIZE2, (uint32_t)len);
+    rsp->payload = payload + off;
+    rsp->payload_len = n;
+    return TML_COAP_CONTENT;
+}
+
+/* Serves one request from chan's peer or (peer > 0) another sender, the
+ * way an LwM2M client serves its server's device management. */
+static void handle_request(tml_agent_t *a, int chan, int peer, const tml_coap_msg_t *m)
 {
     if (m->type == TML_COAP_CON) {
         for (int i = 0; i < AGENT_DEDUP; i++) {
-            if (a->dedup[i].used && a->dedup[i].mid == m->mid) {
-                send_raw(a, chan, a->dedup[i].buf, a->dedup[i].len); /* a retransmission */
+            const agent_dedup_t *d = &a->dedup[i];
+            /* Same sender, MID and token: a retransmission. (A new client
+             * on a reused port may repeat a MID, not also the token.) */
+            if (d->used && d->peer == peer && d->mid == m->mid && d->tkl == m->tkl &&
+                !memcmp(d->token, m->token, m->tkl)) {
+                send_raw(a, chan, peer, a->dedup[i].buf, a->dedup[i].len); /* a retransmission */
                 return;
             }
         }
@@ -319,13 +388,17 @@ static void handle_request(tml_agent_t *a, int chan, const tml_coap_msg_t *m)
     } else if (m->code == TML_COAP_GET) {
         read_encoded(a, &p, (uint16_t)accept, &code, &payload, &payload_len, &fmt);
         if (code == TML_COAP_CONTENT && has_observe && observe == 0) {
-            agent_obs_t *o = find_obs(a, m->token, m->tkl);
-            for (int i = 0; !o && i < AGENT_MAX_OBS; i++)
+            int k = find_obs(a, peer, m->token, m->tkl);
+            if (k >= 0)
+                obs_end(a, k); /* re-registration: start afresh */
+            for (int i = 0; k < 0 && i < AGENT_MAX_OBS; i++)
                 if (!a->obs[i].used)
-                    o = &a->obs[i];
+                    k = i;
+            agent_obs_t *o = k >= 0 ? &a->obs[k] : NULL;
             if (o) {
                 memset(o, 0, sizeof(*o));
                 o->used = true;
+                o->peer = peer;
                 o->path = p;
                 o->tkl = m->tkl;
                 memcpy(o->token, m->token, m->tkl);
@@ -337,9 +410,9 @@ static void handle_request(tml_agent_t *a, int chan, const tml_coap_msg_t *m)
                 tml_coap_add_uint(&rsp, TML_COAP_OPT_OBSERVE, o->seq);
             }
         } else if (has_observe && observe == 1) {
-            agent_obs_t *o = find_obs(a, m->token, m->tkl);
-            if (o)
-                o->used = false;
+            int k = find_obs(a, peer, m->token, m->tkl);
+            if (k >= 0)
+                obs_end(a, k);
         }
     } else if (m->code == TML_COAP_PUT && m->payload_len == 0 && tml_coap_find(m, TML_COAP_OPT_URI_QUERY, NULL)) {
         code = write_attributes(a, &p, m);
@@ -365,12 +438,9 @@ static void handle_request(tml_agent_t *a, int chan, const tml_coap_msg_t *m)
     } else {
         code = TML_COAP_METHOD_NOT_ALLOWED;
     }
+    if (payload && code == TML_COAP_CONTENT)
+        code = add_payload(&rsp, m, payload, payload_len, fmt);
     rsp.code = code;
-    if (payload && code == TML_COAP_CONTENT) {
-        tml_coap_add_uint(&rsp, TML_COAP_OPT_CONTENT_FORMAT, fmt);
-        rsp.payload = payload;
-        rsp.payload_len = payload_len;
-    }
     uint8_t buf[AGENT_MAX_PDU];
     size_t len;
     if (tml_coap_build(&rsp, buf, sizeof(buf), &len, NULL) != TML_OK) {
@@ -379,11 +449,14 @@ static void handle_request(tml_agent_t *a, int chan, const tml_coap_msg_t *m)
         rsp.n_opts = 0;
         tml_coap_build(&rsp, buf, sizeof(buf), &len, NULL);
     }
-    send_raw(a, chan, buf, len);
+    send_raw(a, chan, peer, buf, len);
     if (m->type == TML_COAP_CON) {
         agent_dedup_t *d = &a->dedup[a->dedup_next++ % AGENT_DEDUP];
         d->used = true;
+        d->peer = peer;
         d->mid = m->mid;
+        d->tkl = m->tkl;
+        memcpy(d->token, m->token, m->tkl);
         d->len = len;
         memcpy(d->buf, buf, len);
     }
@@ -392,11 +465,11 @@ static void handle_request(tml_agent_t *a, int chan, const tml_coap_msg_t *m)
 
 /* ---- Datagrams ---------------------------------------------------------- */
 
-static agent_txn_t *txn_by(tml_agent_t *a, int chan, const tml_coap_msg_t *m, bool by_mid)
+static agent_txn_t *txn_by(tml_agent_t *a, int chan, int peer, const tml_coap_msg_t *m, bool by_mid)
 {
     for (int i = 0; i < AGENT_MAX_TXN; i++) {
         agent_txn_t *t = &a->txn[i];
-        if (t->kind == TXN_NONE || t->chan != chan)
+        if (t->kind == TXN_NONE || t->chan != chan || t->peer != peer)
             continue;
         if (by_mid ? t->mid == m->mid : (t->tkl == m->tkl && !memcmp(t->token, m->token, m->tkl)))
             return t;
@@ -404,7 +477,7 @@ static agent_txn_t *txn_by(tml_agent_t *a, int chan, const tml_coap_msg_t *m, bo
     return NULL;
 }
 
-static void handle_datagram(tml_agent_t *a, int chan, const uint8_t *buf, size_t len)
+static void handle_datagram(tml_agent_t *a, int chan, int peer, const uint8_t *buf, size_t len)
 {
     tml_coap_msg_t m;
     tml_err_t err;
@@ -420,14 +493,14 @@ static void handle_datagram(tml_agent_t *a, int chan, const uint8_t *buf, size_t
             uint8_t out[8];
             size_t ol;
             if (tml_coap_build(&r, out, sizeof(out), &ol, NULL) == TML_OK)
-                send_raw(a, chan, out, ol);
+                send_raw(a, chan, peer, out, ol);
             return;
         }
         if (m.type == TML_COAP_RST) {
             for (int i = 0; i < AGENT_MAX_OBS; i++)
-                if (a->obs[i].used && a->obs[i].last_mid == m.mid)
-                    a->obs[i].used = false; /* the server no longer wants them */
-            agent_txn_t *t = txn_by(a, chan, &m, true);
+                if (a->obs[i].used && a->obs[i].peer == peer && a->obs[i].last_mid == m.mid)
+                    obs_end(a, i); /* the observer no longer wants them */
+            agent_txn_t *t = txn_by(a, chan, peer, &m, true);
             if (t && t->kind == TXN_BLOCK) {
                 t->kind = TXN_NONE;
                 agent_install_on_block_failed(a);
@@ -436,25 +509,31 @@ static void handle_datagram(tml_agent_t *a, int chan, const uint8_t *buf, size_t
             }
             return;
         }
-        agent_txn_t *t = txn_by(a, chan, &m, true);
-        if (t) /* empty ACK: a separate response follows; stop retransmitting */
+        agent_txn_t *t = txn_by(a, chan, peer, &m, true);
+        if (t && t->kind == TXN_NOTIFY) { /* a CON notification arrived */
+            t->kind = TXN_NONE;
+            if (t->obs >= 0 && t->obs < AGENT_MAX_OBS)
+                a->obs[t->obs].con_in_flight = false;
+            a->n_notify_acked++;
+        } else if (t) { /* empty ACK: a separate response follows; stop retransmitting */
             t->next_us = agent_now_us(a) + 60000000u;
+        }
         return;
     }
     if (m.code < 32) {
         if (chan == a->server_chan)
-            handle_request(a, chan, &m);
+            handle_request(a, chan, peer, &m);
         return;
     }
     /* A response: piggybacked (ACK) or separate (CON/NON) - match by token. */
-    agent_txn_t *t = txn_by(a, chan, &m, false);
+    agent_txn_t *t = txn_by(a, chan, peer, &m, false);
     if (m.type == TML_COAP_CON) {
         tml_coap_msg_t ack;
         tml_coap_init(&ack, t ? TML_COAP_ACK : TML_COAP_RST, 0, m.mid);
         uint8_t out[8];
         size_t ol;
         if (tml_coap_build(&ack, out, sizeof(out), &ol, NULL) == TML_OK)
-            send_raw(a, chan, out, ol);
+            send_raw(a, chan, peer, out, ol);
     }
     if (!t)
         return;
@@ -489,12 +568,18 @@ static void retransmit(tml_agent_t *a, uint64_t now)
                 a->registered = false;
             else if (kind == TXN_BLOCK)
                 agent_install_on_block_failed(a);
+            else if (kind == TXN_NOTIFY && t->obs >= 0 && t->obs < AGENT_MAX_OBS) {
+                /* RFC 7641 4.5: an unacknowledged CON notification means
+                 * the observer is gone. */
+                TML_LOGI("agent", "%s: CON notification unacknowledged, observation ended", a->endpoint);
+                obs_end(a, t->obs);
+            }
             continue;
         }
         t->n_retx++;
         t->timeout_ms *= 2;
         t->next_us = now + (uint64_t)t->timeout_ms * 1000u;
-        send_raw(a, t->chan, t->buf, t->len);
+        send_raw(a, t->chan, t->peer, t->buf, t->len);
     }
 }
 
@@ -506,8 +591,8 @@ static void notify_step(tml_agent_t *a, uint64_t now)
         return;
     for (int i = 0; i < AGENT_MAX_OBS; i++) {
         agent_obs_t *o = &a->obs[i];
-        if (!o->used)
-            continue;
+        if (!o->used || o->con_in_flight)
+            continue; /* a change while a CON is in flight goes out after its ACK */
         const agent_attr_t *at = find_attr(a, &o->path, false);
         uint64_t pmin = at ? (uint64_t)at->pmin_s * 1000000u : 0;
         uint64_t pmax = at ? (uint64_t)at->pmax_s * 1000000u : 0;
@@ -523,7 +608,7 @@ static void notify_step(tml_agent_t *a, uint64_t now)
         read_encoded(a, &o->path, o->fmt, &code, &payload, &len, &fmt);
         if (code != TML_COAP_CONTENT) {
             tml_free(payload);
-            o->used = false; /* the resource went away */
+            obs_end(a, i); /* the resource went away */
             continue;
         }
         uint8_t digest[32];
@@ -533,8 +618,10 @@ static void notify_step(tml_agent_t *a, uint64_t now)
             continue;
         }
         memcpy(o->last_digest, digest, 32);
+        /* Every Nth notification, or all with con=1, is confirmable. */
+        bool con = (at && at->con) || (o->n_sent + 1) % a->cfg.notify_con_every == 0;
         tml_coap_msg_t m;
-        tml_coap_init(&m, TML_COAP_NON, TML_COAP_CONTENT, new_mid(a));
+        tml_coap_init(&m, con ? TML_COAP_CON : TML_COAP_NON, TML_COAP_CONTENT, new_mid(a));
         m.tkl = o->tkl;
         memcpy(m.token, o->token, o->tkl);
         o->seq = (o->seq + 1) & 0xFFFFFF;
@@ -542,12 +629,23 @@ static void notify_step(tml_agent_t *a, uint64_t now)
         tml_coap_add_uint(&m, TML_COAP_OPT_CONTENT_FORMAT, fmt);
         m.payload = payload;
         m.payload_len = len;
-        uint8_t buf[AGENT_MAX_PDU];
-        size_t bl;
-        if (tml_coap_build(&m, buf, sizeof(buf), &bl, NULL) == TML_OK) {
-            send_raw(a, a->server_chan, buf, bl);
+        agent_txn_t *t = NULL;
+        if (con && txn_start(a, TXN_NOTIFY, a->server_chan, o->peer, &m, &t) == TML_OK) {
+            t->obs = i;
+            o->con_in_flight = true;
+            a->n_notify_con++;
             o->last_mid = m.mid;
             o->last_sent_us = now;
+            o->n_sent++;
+        } else { /* NON, or CON without a free transaction: send once */
+            uint8_t buf[AGENT_MAX_PDU];
+            size_t bl;
+            if (tml_coap_build(&m, buf, sizeof(buf), &bl, NULL) == TML_OK) {
+                send_raw(a, a->server_chan, o->peer, buf, bl);
+                o->last_mid = m.mid;
+                o->last_sent_us = now;
+                o->n_sent++;
+            }
         }
         tml_free(payload);
     }
@@ -595,6 +693,8 @@ tml_status_t tml_agent_create(const tml_agent_config_t *cfg, const tml_agent_pla
         a->cfg.block_szx = 6;
     if (!a->cfg.resume_save_blocks)
         a->cfg.resume_save_blocks = 1;
+    if (!a->cfg.notify_con_every)
+        a->cfg.notify_con_every = 16;
     a->infer_period_ms = a->cfg.infer_period_ms;
     uint64_t seed = a->pf.now_us(a->pf.ctx);
     for (const char *p = a->endpoint; *p; p++)
@@ -633,15 +733,20 @@ void tml_agent_destroy(tml_agent_t *a)
     tml_free(a);
 }
 
-static void drain(tml_agent_t *a, int chan, bool keep)
+/* Reads what waits on chan; others: also from other senders (server
+ * channel with a platform that has recv_from). */
+static void drain(tml_agent_t *a, int chan, bool keep, bool others)
 {
     uint8_t buf[AGENT_MAX_PDU + 64];
     for (int n = 0; n < 64; n++) {
-        int got = a->pf.recv(a->pf.ctx, chan, buf, sizeof(buf));
+        int peer = 0;
+        int got = others && a->pf.recv_from && a->pf.send_to
+                      ? a->pf.recv_from(a->pf.ctx, chan, buf, sizeof(buf), &peer)
+                      : a->pf.recv(a->pf.ctx, chan, buf, sizeof(buf));
         if (got <= 0)
             return;
         if (keep)
-            handle_datagram(a, chan, buf, (size_t)got);
+            handle_datagram(a, chan, peer, buf, (size_t)got);
     }
 }
 
@@ -651,9 +756,9 @@ tml_status_t tml_agent_step(tml_agent_t *a)
         return TML_ERR_ARG;
     uint64_t now = agent_now_us(a);
     /* A sleeping queue-mode device has its radio off: what arrives is lost. */
-    drain(a, a->server_chan, !a->asleep);
+    drain(a, a->server_chan, !a->asleep, true);
     if (a->dl.active && a->dl.chan >= 0 && a->dl.chan != a->server_chan)
-        drain(a, a->dl.chan, true);
+        drain(a, a->dl.chan, true, false);
     now = agent_now_us(a);
     retransmit(a, now);
     if (a->want_deregister) {
@@ -724,6 +829,10 @@ void tml_agent_get_status(const tml_agent_t *a, tml_agent_status_t *st)
     }
     st->active_slot = a->model.loaded ? a->model.slot : -1;
     st->n_inferences = a->n_inferences;
+    st->n_notify_con = a->n_notify_con;
+    st->n_notify_acked = a->n_notify_acked;
+    for (int i = 0; i < AGENT_MAX_OBS; i++)
+        st->n_observations += a->obs[i].used;
     st->last_latency_us = a->last_latency_us;
     st->top_class = a->top_class;
     snprintf(st->firmware_version, sizeof(st->firmware_version), "%s", a->firmware_version);

@@ -14,7 +14,7 @@
 #include "tml/signed_pkg.h"
 
 #define AGENT_MAX_PDU 1280
-#define AGENT_MAX_TXN 4
+#define AGENT_MAX_TXN 8
 #define AGENT_MAX_OBS 8
 #define AGENT_DEDUP 8
 
@@ -23,6 +23,8 @@ enum txn_kind { TXN_NONE, TXN_REGISTER, TXN_UPDATE, TXN_DEREGISTER, TXN_BLOCK, T
 typedef struct agent_txn {
     enum txn_kind kind;
     int chan;
+    int peer;                  /* 0: the channel's peer; else a platform handle */
+    int obs;                   /* TXN_NOTIFY: index into obs */
     uint16_t mid;
     uint8_t token[8];
     uint8_t tkl;
@@ -35,6 +37,7 @@ typedef struct agent_txn {
 
 typedef struct agent_obs {
     bool used;
+    int peer;                  /* who observes: 0 the server, else a platform handle */
     tml_lwm2m_path_t path;
     uint8_t token[8], tkl;
     uint16_t fmt;
@@ -43,17 +46,22 @@ typedef struct agent_obs {
     uint32_t seen_change;      /* a->n_changes when last sent */
     uint8_t last_digest[32];   /* of the last payload sent */
     uint16_t last_mid;
+    uint32_t n_sent;           /* notifications sent */
+    bool con_in_flight;        /* a CON notification awaits its ACK */
 } agent_obs_t;
 
 typedef struct agent_attr {
     bool used;
     tml_lwm2m_path_t path;
     uint32_t pmin_s, pmax_s;
+    bool con;                  /* con=1: confirmable notifications */
 } agent_attr_t;
 
 typedef struct agent_dedup {
     bool used;
+    int peer;
     uint16_t mid;
+    uint8_t token[8], tkl;     /* a retransmission repeats the token too */
     size_t len;
     uint8_t buf[AGENT_MAX_PDU];
 } agent_dedup_t;
@@ -117,6 +125,7 @@ struct tml_agent {
     agent_dedup_t dedup[AGENT_DEDUP];
     unsigned dedup_next;
     uint32_t n_changes;        /* bumped when any observable value changes */
+    uint32_t n_notify_con, n_notify_acked;
 
     /* Object 9 (instance 0) and Object 5. */
     int sw_state, sw_result;

@@ -4,6 +4,8 @@
  *   --server coap://127.0.0.1:5683 --endpoint NAME --profile nrf52840
  *   --state DIR [--lifetime S] [--queue] [--trust-key PUBKEY_HEX]
  *   [--psk-identity ID --psk-key HEX] [--infer-period MS] [--ack-timeout MS]
+ *   [--notify-con-every N]
+ * With a PSK, coaps:// URIs run DTLS 1.2 PSK.
  * Runs until SIGINT/SIGTERM, then de-registers.
  */
 #include <poll.h>
@@ -27,7 +29,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: tml-agent --server URI --endpoint NAME --profile NAME --state DIR\n"
                     "                 [--lifetime S] [--queue] [--trust-key HEX] [--psk-identity ID]\n"
-                    "                 [--psk-key HEX] [--infer-period MS] [--ack-timeout MS]\n");
+                    "                 [--psk-key HEX] [--infer-period MS] [--ack-timeout MS]\n"
+                    "                 [--notify-con-every N]\n");
     return 2;
 }
 
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--psk-key")) psk_hex = v;
         else if (!strcmp(a, "--infer-period")) cfg.infer_period_ms = (uint32_t)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--ack-timeout")) cfg.ack_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--notify-con-every")) cfg.notify_con_every = (uint32_t)strtoul(v, NULL, 10);
         else return usage();
     }
     if (!cfg.server_uri || !cfg.endpoint || !profile || !state)
@@ -73,9 +77,14 @@ int main(int argc, char **argv)
         }
         cfg.trust_key = key;
     }
+    if (!psk_id != !psk_hex) {
+        fprintf(stderr, "tml-agent: --psk-identity and --psk-key go together\n");
+        return 2;
+    }
     if (psk_hex) {
         psk_len = strlen(psk_hex) / 2;
-        if (psk_len == 0 || psk_len > sizeof(psk) || tml_hex_decode(psk_hex, psk, psk_len) != TML_OK) {
+        if (psk_len == 0 || strlen(psk_hex) % 2 || psk_len > sizeof(psk) ||
+            tml_hex_decode(psk_hex, psk, psk_len) != TML_OK) {
             fprintf(stderr, "tml-agent: --psk-key must be hex, at most 64 bytes\n");
             return 2;
         }

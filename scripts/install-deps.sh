@@ -13,6 +13,7 @@ APT_PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
   libprotobuf-c-dev protobuf-c-compiler
   libcoap3-dev libcoap3-bin
+  libssl-dev
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
   python3 python3-numpy python3-onnx python3-torch python3-sklearn libonnx-testdata
   valgrind curl

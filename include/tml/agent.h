@@ -38,8 +38,19 @@ typedef struct tml_agent_platform {
     tml_status_t (*open)(void *ctx, const char *uri, int *chan, tml_err_t *err);
     void (*close)(void *ctx, int chan);
     tml_status_t (*send)(void *ctx, int chan, const uint8_t *data, size_t len);
-    /* Non-blocking: bytes received (> 0), 0 when nothing waits, < 0 on error. */
+    /* Non-blocking: bytes received (> 0), 0 when nothing waits, < 0 on error.
+     * Only datagrams from the channel's own peer. */
     int (*recv)(void *ctx, int chan, uint8_t *buf, size_t cap);
+    /* Optional (NULL: the agent only hears each channel's own peer). Like
+     * recv, but a plain channel also hands over datagrams from other
+     * senders: *peer is 0 for the channel's peer, > 0 a handle naming the
+     * sender, valid for send_to while the platform remembers it. The agent
+     * answers such senders' requests as it answers its server's. A secure
+     * channel only ever gives *peer = 0. */
+    int (*recv_from)(void *ctx, int chan, uint8_t *buf, size_t cap, int *peer);
+    /* Optional, with recv_from: send to peer (0: the channel's own).
+     * TML_ERR_NOT_FOUND when the handle is forgotten. */
+    tml_status_t (*send_to)(void *ctx, int chan, int peer, const uint8_t *data, size_t len);
     /* Monotonic microseconds. */
     uint64_t (*now_us)(void *ctx);
     /* Storage: named blobs. load returns TML_ERR_NOT_FOUND when absent and
@@ -69,6 +80,11 @@ typedef struct tml_agent_config {
     unsigned block_szx;          /* download block size 16 << szx, default 6 (1 KiB) */
     uint32_t infer_period_ms;    /* run the model this often, 0: only on Execute */
     uint32_t resume_save_blocks; /* save the resume record every N blocks, default 1 */
+    /* Every Nth notification of an observation is confirmable (CON, with
+     * retransmission; no ACK after max_retransmit ends the observation, as
+     * does a Reset). 0: default 16; 1: all. The LwM2M 1.2 attribute con=1
+     * (Write-Attributes) makes all of a path's notifications CON. */
+    uint32_t notify_con_every;
 } tml_agent_config_t;
 
 typedef struct tml_agent tml_agent_t;
@@ -104,6 +120,8 @@ typedef struct tml_agent_status {
     char model_name[32], model_version[24];
     int active_slot;             /* -1: no model */
     uint64_t n_inferences;
+    uint32_t n_notify_con, n_notify_acked;  /* CON notifications sent, acknowledged */
+    uint32_t n_observations;     /* active observations (any observer) */
     uint32_t last_latency_us;
     int32_t top_class;
     char firmware_version[32];
@@ -113,9 +131,13 @@ void tml_agent_get_status(const tml_agent_t *a, tml_agent_status_t *st);
 
 /* ---- POSIX platform layer ------------------------------------------------
  * UDP sockets (IPv4/IPv6), CLOCK_MONOTONIC, files in state_dir. With a PSK
- * identity and key, coaps:// channels run DTLS 1.2 PSK (OpenSSL). */
+ * identity and key, coaps:// channels run DTLS 1.2 PSK (OpenSSL; suites
+ * PSK-AES128-CCM8, -GCM-SHA256, -CBC-SHA256), only with their server.
+ * Plain coap:// channels also answer other peers (recv_from/send_to). */
 typedef struct tml_agent_posix tml_agent_posix_t;
 
+/* psk_identity (< 64 bytes) and psk_key (1..64 bytes) come together or
+ * not at all; both are copied. Without them coaps:// is refused. */
 tml_status_t tml_agent_posix_create(const char *state_dir, const char *psk_identity,
                                     const uint8_t *psk_key, size_t psk_key_len,
                                     tml_agent_posix_t **out, tml_agent_platform_t *platform,
@@ -123,6 +145,11 @@ tml_status_t tml_agent_posix_create(const char *state_dir, const char *psk_ident
 void tml_agent_posix_destroy(tml_agent_posix_t *p);
 /* File descriptors of the open channels (for poll()); returns how many. */
 size_t tml_agent_posix_fds(const tml_agent_posix_t *p, int *fds, size_t cap);
+/* The last DTLS failure ("handshake refused: ...alert..."), "" if none;
+ * owned by p. */
+const char *tml_agent_posix_dtls_error(const tml_agent_posix_t *p);
+/* DTLS handshakes completed so far. */
+uint32_t tml_agent_posix_n_handshakes(const tml_agent_posix_t *p);
 
 #ifdef __cplusplus
 }

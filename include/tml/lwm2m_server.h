@@ -60,7 +60,11 @@ typedef enum tml_lwm2m_event {
     TML_LWM2M_EV_UPDATED,
     TML_LWM2M_EV_DEREGISTERED,
     TML_LWM2M_EV_EXPIRED,      /* lifetime passed without an update */
-    TML_LWM2M_EV_REFUSED,      /* a registration was refused (dev is NULL) */
+    TML_LWM2M_EV_REFUSED,      /* a registration, or a DTLS handshake with an
+                                  unknown PSK identity, was refused; dev is NULL.
+                                  (A wrong key gives no event: DTLS drops the
+                                  records that fail to verify and the handshake
+                                  never completes.) */
 } tml_lwm2m_event_t;
 
 typedef void (*tml_lwm2m_event_fn)(void *arg, tml_lwm2m_event_t ev, const tml_lwm2m_device_t *dev,
@@ -98,7 +102,8 @@ typedef struct tml_lwm2m_server_config {
     uint16_t udp_port;         /* 0: ephemeral (read back with _port) */
     bool enable_dtls;          /* needs psk_lookup */
     uint16_t dtls_port;        /* 0: ephemeral */
-    bool require_dtls;         /* refuse every plain-UDP registration */
+    bool require_dtls;         /* refuse every plain-UDP registration (tmlaasd
+                                  --require-dtls); needs enable_dtls */
     tml_lwm2m_psk_fn psk_lookup;
     tml_lwm2m_has_creds_fn has_credentials;
     void *cred_arg;

@@ -76,21 +76,33 @@ void srv_reap(tml_lwm2m_server_t *srv)
     }
 }
 
+static void peer_text(coap_session_t *s, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    if (s && !coap_print_addr(coap_session_get_addr_remote(s), (unsigned char *)buf, cap))
+        buf[0] = 0;
+}
+
 static const coap_bin_const_t *psk_validate(coap_bin_const_t *identity, coap_session_t *session,
                                             void *arg)
 {
-    (void)session;
     tml_lwm2m_server_t *srv = arg;
-    if (!srv->cfg.psk_lookup || !identity || identity->length == 0 || identity->length > 63)
-        return NULL;
-    char id[64];
-    memcpy(id, identity->s, identity->length);
-    id[identity->length] = 0;
+    char id[64] = "", peer[64], why[200];
+    if (identity && identity->length > 0 && identity->length < sizeof(id)) {
+        memcpy(id, identity->s, identity->length);
+        id[identity->length] = 0;
+        for (char *c = id; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+                *c = '?'; /* the identity goes into logs and events */
+    }
     size_t key_len = sizeof(srv->psk_key);
     char ep[64];
-    if (srv->cfg.psk_lookup(srv->cfg.cred_arg, id, srv->psk_key, &key_len, ep, sizeof(ep)) != TML_OK ||
+    if (!id[0] || !srv->cfg.psk_lookup ||
+        srv->cfg.psk_lookup(srv->cfg.cred_arg, id, srv->psk_key, &key_len, ep, sizeof(ep)) != TML_OK ||
         key_len == 0 || key_len > sizeof(srv->psk_key)) {
-        TML_LOGW("lwm2m-server", "DTLS: unknown PSK identity '%s' refused", id);
+        peer_text(session, peer, sizeof(peer));
+        snprintf(why, sizeof(why), "DTLS from %s: unknown PSK identity '%s'", peer, id);
+        srv_event(srv, TML_LWM2M_EV_REFUSED, NULL, why);
         return NULL;
     }
     srv->psk_bin.s = srv->psk_key;
@@ -138,6 +150,8 @@ tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
         return tml_err_set(err, TML_ERR_ARG, "server: NULL argument");
     if (cfg->enable_dtls && !cfg->psk_lookup)
         return tml_err_set(err, TML_ERR_ARG, "server: DTLS needs a PSK lookup callback");
+    if (cfg->require_dtls && !cfg->enable_dtls)
+        return tml_err_set(err, TML_ERR_ARG, "server: require_dtls without enable_dtls refuses everyone");
     *out = NULL;
     coap_startup();
     coap_set_log_level(tml_log_get_level() >= TML_LOG_DEBUG ? LOG_INFO : LOG_EMERG);
