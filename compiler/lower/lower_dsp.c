@@ -54,6 +54,20 @@ void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r
     }
 }
 
+/* The DSP kernels' loader limits (see tml/kernels/nn.h): dot products of
+ * at most TML_DSP_MAX_K terms and folded biases within TML_DSP_MAX_BIAS,
+ * so that tml_dsp_rq's shortcut is exact. Otherwise the reference kernels
+ * run the node. */
+static bool acc_bounded(const int32_t *folded, int32_t rows, int64_t k)
+{
+    if (k > TML_DSP_MAX_K)
+        return false;
+    for (int32_t r = 0; r < rows; r++)
+        if (folded[r] > TML_DSP_MAX_BIAS || folded[r] < -TML_DSP_MAX_BIAS)
+            return false;
+    return true;
+}
+
 static bool have_dsp(const tml_lower_ctx_t *ctx)
 {
     return ctx->target && (ctx->target->features & TML_FEAT_DSP);
@@ -137,6 +151,10 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
         }
         tml_lower_dsp_dw_weights(w, taps, out_c, w16);
         tml_lower_dsp_fold_bias(w, out_c, taps, 1, out_c, bias, p->input_offset, folded);
+        if (!acc_bounded(folded, out_c, taps)) {
+            tml_free(w16);
+            goto out;
+        }
         st = emit(ctx, TML_K_DWCONV2D_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx,
                   shift_idx, TML_DT_I16, w16, w_len * sizeof(int16_t), out_c, folded, 0);
         tml_free(w16);
@@ -151,6 +169,10 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
         }
         tml_lower_dsp_interleave(w, out_c, k, k_pad, 2, wi);
         tml_lower_dsp_fold_bias(w, out_c, k, k, 1, bias, p->input_offset, folded);
+        if (!acc_bounded(folded, out_c, k_pad)) {
+            tml_free(wi);
+            goto out;
+        }
         /* No scratch (so no arena growth) whenever the input rows can be
          * read in place: im2col only for the odd channel counts of first
          * layers (RGB, audio), whose scratch is a few dozen bytes. */
@@ -192,9 +214,9 @@ tml_status_t tml_lower_fc_dsp(tml_lower_ctx_t *ctx, const tml_fc_params_t *p, in
     } else {
         tml_lower_dsp_interleave(w, p->n_out, p->n_in, p->n_in, 4, wi);
         tml_lower_dsp_fold_bias(w, p->n_out, p->n_in, p->n_in, 1, bias, p->input_offset, folded);
-        st = emit(ctx, TML_K_FC_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx,
+        st = !acc_bounded(folded, p->n_out, p->n_in) ? TML_OK : emit(ctx, TML_K_FC_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx,
                   TML_DT_I8, wi, w_len, p->n_out, folded, 0);
-        if (st == TML_OK)
+        if (st == TML_OK && acc_bounded(folded, p->n_out, p->n_in))
             *done = true;
     }
     tml_free(w);

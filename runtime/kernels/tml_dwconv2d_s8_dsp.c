@@ -87,13 +87,13 @@ void tml_dwconv2d_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
                             }
                         }
                     }
-                    out[c] = tml_dsp_requant(acc.a0, mult[c], shift[c], out_off, lo, hi);
+                    out[c] = tml_dsp_rq(acc.a0, mult[c], shift[c], out_off, lo, hi);
                     out[c + 1] =
-                        tml_dsp_requant(acc.a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
+                        tml_dsp_rq(acc.a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
                     out[c + 2] =
-                        tml_dsp_requant(acc.a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
+                        tml_dsp_rq(acc.a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
                     out[c + 3] =
-                        tml_dsp_requant(acc.a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
+                        tml_dsp_rq(acc.a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
                 }
                 out += c_n;
             }
