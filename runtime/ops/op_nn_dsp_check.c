@@ -84,9 +84,9 @@ tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
             return TML_ERR_CORRUPT;
         return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap * taps);
     case TML_OP_DSP_DWCONV:
-        if (p->depth_multiplier != 1 || p->in_c % 4)
+        if (p->depth_multiplier != 1)
             return TML_ERR_CORRUPT;
-        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I16, taps * per_tap);
+        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I16, taps * ((per_tap + 3u) & ~3ull));
     default:
         return TML_ERR_CORRUPT;
     }

@@ -162,9 +162,9 @@ void tml_maxpool_f32(const tml_pool_params_t *p, const float *input, float *outp
  *   stride: weights int8 [out_c, in_c] pair-interleaved; no scratch.
  * CONV2D_DIRECT_S8_DSP: in_c a multiple of 4, dilation 1, k_h <= 16: as
  *   CONV2D_S8_DSP (k_pad = k) but without scratch.
- * DWCONV2D_S8_DSP: depth_multiplier 1, in_c a multiple of 4: weights int16
- *   [in_c / 4, k_h * k_w, 4]: for channels c..c+3 and each tap the values
- *   (w[c], w[c+2], w[c+1], w[c+3]) widened to int16; no scratch.
+ * DWCONV2D_S8_DSP: depth_multiplier 1: weights int16 [ceil(in_c / 4),
+ *   k_h * k_w, 4]: for channels c..c+3 and each tap the values (w[c],
+ *   w[c+2], w[c+1], w[c+3]) widened to int16, 0 past in_c; no scratch.
  * FC_S8_DSP: weights_offset 0, n_in a multiple of 4: weights int8
  *   [n_out, n_in] quad-interleaved; no scratch.
  *
