@@ -33,13 +33,16 @@ void tml_lower_dsp_interleave(const int8_t *w, int32_t rows, int32_t k, int32_t 
 void tml_lower_dsp_dw_weights(const int8_t *w, int32_t taps, int32_t c, int16_t *out)
 {
     /* per 4 channels and tap: (c, c+2, c+1, c+3), the order SXTB16 and
-     * SXTB16 ROR #8 split a word of 4 channels into */
+     * SXTB16 ROR #8 split a word of 4 channels into; channels past c (the
+     * last group of c % 4) are 0 */
     static const int order[4] = {0, 2, 1, 3};
-    for (int32_t cg = 0; cg < c / 4; cg++)
+    for (int32_t cg = 0; cg < (c + 3) / 4; cg++)
         for (int32_t t = 0; t < taps; t++)
-            for (int j = 0; j < 4; j++)
+            for (int j = 0; j < 4; j++) {
+                int32_t ch = 4 * cg + order[j];
                 out[((size_t)cg * (size_t)taps + (size_t)t) * 4u + (size_t)j] =
-                    w[(size_t)t * (size_t)c + (size_t)(4 * cg + order[j])];
+                    ch < c ? w[(size_t)t * (size_t)c + (size_t)ch] : 0;
+            }
 }
 
 void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r_step,
@@ -52,6 +55,20 @@ void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r
             sum += (uint32_t)(int32_t)w[(size_t)r * (size_t)r_step + (size_t)i * (size_t)i_step];
         out[r] = (int32_t)((bias ? (uint32_t)bias[r] : 0u) + sum * (uint32_t)input_offset);
     }
+}
+
+/* The DSP kernels' loader limits (see tml/kernels/nn.h): dot products of
+ * at most TML_DSP_MAX_K terms and folded biases within TML_DSP_MAX_BIAS,
+ * so that tml_dsp_rq's shortcut is exact. Otherwise the reference kernels
+ * run the node. */
+static bool acc_bounded(const int32_t *folded, int32_t rows, int64_t k)
+{
+    if (k > TML_DSP_MAX_K)
+        return false;
+    for (int32_t r = 0; r < rows; r++)
+        if (folded[r] > TML_DSP_MAX_BIAS || folded[r] < -TML_DSP_MAX_BIAS)
+            return false;
+    return true;
 }
 
 static bool have_dsp(const tml_lower_ctx_t *ctx)
@@ -92,7 +109,12 @@ static tml_status_t emit(tml_lower_ctx_t *ctx, tml_kernel_t kernel, const void *
                          size_t new_w_len, int32_t rows, const int32_t *bias,
                          uint32_t scratch_len)
 {
-    int32_t w_dims[2] = {rows, (int32_t)(new_w_len / tml_dtype_size(w_dtype) / (size_t)rows)};
+    const size_t n_w = new_w_len / tml_dtype_size(w_dtype);
+    int32_t w_dims[2] = {rows, (int32_t)(n_w / (size_t)rows)};
+    if (n_w % (size_t)rows) { /* depthwise weights padded to a multiple of 4 channels */
+        w_dims[0] = 1;
+        w_dims[1] = (int32_t)n_w;
+    }
     int32_t b_dims[1] = {rows};
     int32_t w_idx, b_idx, outs[2] = {out_idx, -1};
     tml_status_t st = tml_lower_add_const(ctx, "weights_dsp", w_dtype, 2, w_dims, new_w,
@@ -116,7 +138,7 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
     *done = false;
     if (!have_dsp(ctx) || !consts_ok(ctx, w_idx, bias_idx))
         return TML_OK;
-    if (depthwise && (p->depth_multiplier != 1 || p->in_c % 4))
+    if (depthwise && p->depth_multiplier != 1)
         return TML_OK;
     const int32_t taps = p->k_h * p->k_w, out_c = p->out_c;
     const int32_t k = depthwise ? 1 : taps * p->in_c;
@@ -130,15 +152,20 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
         goto out;
     }
     if (depthwise) {
-        int16_t *w16 = tml_malloc(w_len * sizeof(int16_t));
+        const size_t w16_len = (size_t)taps * (size_t)((out_c + 3) & ~3);
+        int16_t *w16 = tml_malloc(w16_len * sizeof(int16_t));
         if (!w16) {
             st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory");
             goto out;
         }
         tml_lower_dsp_dw_weights(w, taps, out_c, w16);
         tml_lower_dsp_fold_bias(w, out_c, taps, 1, out_c, bias, p->input_offset, folded);
+        if (!acc_bounded(folded, out_c, taps)) {
+            tml_free(w16);
+            goto out;
+        }
         st = emit(ctx, TML_K_DWCONV2D_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx,
-                  shift_idx, TML_DT_I16, w16, w_len * sizeof(int16_t), out_c, folded, 0);
+                  shift_idx, TML_DT_I16, w16, w16_len * sizeof(int16_t), out_c, folded, 0);
         tml_free(w16);
     } else {
         const bool one = p->k_h == 1 && p->k_w == 1 && !p->pad_top && !p->pad_left &&
@@ -151,6 +178,10 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
         }
         tml_lower_dsp_interleave(w, out_c, k, k_pad, 2, wi);
         tml_lower_dsp_fold_bias(w, out_c, k, k, 1, bias, p->input_offset, folded);
+        if (!acc_bounded(folded, out_c, k_pad)) {
+            tml_free(wi);
+            goto out;
+        }
         /* No scratch (so no arena growth) whenever the input rows can be
          * read in place: im2col only for the odd channel counts of first
          * layers (RGB, audio), whose scratch is a few dozen bytes. */
@@ -192,9 +223,9 @@ tml_status_t tml_lower_fc_dsp(tml_lower_ctx_t *ctx, const tml_fc_params_t *p, in
     } else {
         tml_lower_dsp_interleave(w, p->n_out, p->n_in, p->n_in, 4, wi);
         tml_lower_dsp_fold_bias(w, p->n_out, p->n_in, p->n_in, 1, bias, p->input_offset, folded);
-        st = emit(ctx, TML_K_FC_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx,
+        st = !acc_bounded(folded, p->n_out, p->n_in) ? TML_OK : emit(ctx, TML_K_FC_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx,
                   TML_DT_I8, wi, w_len, p->n_out, folded, 0);
-        if (st == TML_OK)
+        if (st == TML_OK && acc_bounded(folded, p->n_out, p->n_in))
             *done = true;
     }
     tml_free(w);

@@ -95,20 +95,20 @@ static void pixels(const tml_conv_params_t *p, const piece_t *a, const piece_t *
         acc[0] = acc[2] = (uint32_t)bias[oc];
         acc[1] = acc[3] = (uint32_t)bias[oc + 1];
         mac(a, b, n, w, 1, zp, acc);
-        out0[oc] = tml_dsp_requant(acc[0], mult[oc], shift[oc], out_off, lo, hi);
-        out0[oc + 1] = tml_dsp_requant(acc[1], mult[oc + 1], shift[oc + 1], out_off, lo, hi);
+        out0[oc] = tml_dsp_rq(acc[0], mult[oc], shift[oc], out_off, lo, hi);
+        out0[oc + 1] = tml_dsp_rq(acc[1], mult[oc + 1], shift[oc + 1], out_off, lo, hi);
         if (out1) {
-            out1[oc] = tml_dsp_requant(acc[2], mult[oc], shift[oc], out_off, lo, hi);
-            out1[oc + 1] = tml_dsp_requant(acc[3], mult[oc + 1], shift[oc + 1], out_off, lo, hi);
+            out1[oc] = tml_dsp_rq(acc[2], mult[oc], shift[oc], out_off, lo, hi);
+            out1[oc + 1] = tml_dsp_rq(acc[3], mult[oc + 1], shift[oc + 1], out_off, lo, hi);
         }
     }
     if (oc < out_c) {
         uint32_t acc[2];
         acc[0] = acc[1] = (uint32_t)bias[oc];
         mac(a, b, n, w, 0, zp, acc);
-        out0[oc] = tml_dsp_requant(acc[0], mult[oc], shift[oc], out_off, lo, hi);
+        out0[oc] = tml_dsp_rq(acc[0], mult[oc], shift[oc], out_off, lo, hi);
         if (out1)
-            out1[oc] = tml_dsp_requant(acc[1], mult[oc], shift[oc], out_off, lo, hi);
+            out1[oc] = tml_dsp_rq(acc[1], mult[oc], shift[oc], out_off, lo, hi);
     }
 }
 

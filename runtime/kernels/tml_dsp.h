@@ -59,6 +59,18 @@ static inline uint32_t tml_smlatt(uint32_t a, uint32_t b, uint32_t acc)
 {
     return (uint32_t)__smlatt((int32_t)a, (int32_t)b, (int32_t)acc);
 }
+/* (acc * 2^32 + a * b + 2^31) >> 32, mod 2^32 (SMMLAR). */
+static inline uint32_t tml_smmlar(uint32_t a, uint32_t b, uint32_t acc)
+{
+    uint32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+/* x saturated to [-128, 127] (SSAT #8). */
+static inline int32_t tml_ssat8(int32_t x)
+{
+    return __ssat(x, 8);
+}
 
 #else /* portable definitions with the instructions' exact semantics */
 
@@ -92,6 +104,16 @@ static inline uint32_t tml_smlabb(uint32_t a, uint32_t b, uint32_t acc)
 static inline uint32_t tml_smlatt(uint32_t a, uint32_t b, uint32_t acc)
 {
     return acc + (uint32_t)(tml_dsp_hi16(a) * tml_dsp_hi16(b));
+}
+static inline uint32_t tml_smmlar(uint32_t a, uint32_t b, uint32_t acc)
+{
+    uint64_t p = ((uint64_t)acc << 32) + (uint64_t)((int64_t)(int32_t)a * (int32_t)b) +
+                 0x80000000u;
+    return (uint32_t)(p >> 32);
+}
+static inline int32_t tml_ssat8(int32_t x)
+{
+    return x < -128 ? -128 : x > 127 ? 127 : x;
 }
 #endif
 
@@ -134,6 +156,32 @@ static inline int8_t tml_dsp_requant(uint32_t acc, int32_t mult, int32_t shift,
     }
     v = (int32_t)((uint32_t)v + (uint32_t)out_off);
     return (int8_t)tml_clamp_i32(v, lo, hi);
+}
+
+/* The same result as tml_dsp_requant (bit for bit, for every acc, mult >= 0
+ * and shift the loader accepts) in about 7 instructions when the right
+ * shift rs = -shift is 1..22, which it nearly always is:
+ *  - v = SRDHM(acc, mult) = (acc * mult + 2^30) >> 31. SMMLAR with the
+ *    operand 2 * mult mod 2^32 (which reads as 2 * mult - 2^32) gives
+ *    (2 * acc * mult + 2^31) >> 32 - acc = v - acc, so adding acc to its
+ *    accumulate operand yields v + rc, all mod 2^32.
+ *  - TFLite's rounding divide, half away from zero, is
+ *    (v + 2^(rs-1) - [v < 0]) >> rs, and [v < 0] is [acc < 0] (mult >= 0;
+ *    where they differ v is 0 and both give 0); out_off * 2^rs joins the
+ *    rounding constant: rc = (2 * out_off + 1) << (rs - 1).
+ *  - No step wraps: the loader bounds |acc| by 1.5 * 2^30 (bias and k, see
+ *    tml/kernels/nn.h), so |v| < 1.5 * 2^30, |rc| < 2^28.01, |v + rc| < 2^31. */
+static inline int32_t tml_dsp_rq(uint32_t acc, int32_t mult, int32_t shift, int32_t out_off,
+                                 int32_t lo, int32_t hi)
+{
+    const int32_t rs = -shift;
+    if ((uint32_t)(rs - 1) >= 21u)
+        return tml_dsp_requant(acc, mult, shift, out_off, lo, hi);
+    const uint32_t rc = (uint32_t)(2 * out_off + 1) << (rs - 1);
+    int32_t t = (int32_t)tml_smmlar(acc, (uint32_t)mult << 1, acc + rc);
+    t = (int32_t)((uint32_t)t + (uint32_t)((int32_t)acc >> 31));
+    t = tml_ssat8(t >> rs);
+    return tml_clamp_i32(t, lo, hi);
 }
 
 /* acc[0..3] += (r0 . w0, r0 . w1, r1 . w0, r1 . w1) over k int8 values, k a
@@ -210,21 +258,21 @@ static inline void tml_dsp_rows_2(const int8_t *r0, const int8_t *r1, const int8
         acc[1] = acc[3] = (uint32_t)bias[oc + 1];
         tml_dsp_mac_2x2(r0, r1, w, k, acc);
         w += 2 * k;
-        out0[oc] = tml_dsp_requant(acc[0], mult[oc], shift[oc], out_off, lo, hi);
-        out0[oc + 1] = tml_dsp_requant(acc[1], mult[oc + 1], shift[oc + 1], out_off, lo, hi);
+        out0[oc] = tml_dsp_rq(acc[0], mult[oc], shift[oc], out_off, lo, hi);
+        out0[oc + 1] = tml_dsp_rq(acc[1], mult[oc + 1], shift[oc + 1], out_off, lo, hi);
         if (out1) {
-            out1[oc] = tml_dsp_requant(acc[2], mult[oc], shift[oc], out_off, lo, hi);
+            out1[oc] = tml_dsp_rq(acc[2], mult[oc], shift[oc], out_off, lo, hi);
             out1[oc + 1] =
-                tml_dsp_requant(acc[3], mult[oc + 1], shift[oc + 1], out_off, lo, hi);
+                tml_dsp_rq(acc[3], mult[oc + 1], shift[oc + 1], out_off, lo, hi);
         }
     }
     if (oc < out_c) {
         uint32_t acc[2];
         acc[0] = acc[1] = (uint32_t)bias[oc];
         tml_dsp_mac_2x1(r0, r1, w, k, acc);
-        out0[oc] = tml_dsp_requant(acc[0], mult[oc], shift[oc], out_off, lo, hi);
+        out0[oc] = tml_dsp_rq(acc[0], mult[oc], shift[oc], out_off, lo, hi);
         if (out1)
-            out1[oc] = tml_dsp_requant(acc[1], mult[oc], shift[oc], out_off, lo, hi);
+            out1[oc] = tml_dsp_rq(acc[1], mult[oc], shift[oc], out_off, lo, hi);
     }
 }
 

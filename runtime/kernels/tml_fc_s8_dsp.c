@@ -66,12 +66,12 @@ void tml_fc_s8_dsp(const tml_fc_params_t *p, const int8_t *input, const int8_t *
                                (uint32_t)bias[o + 3]};
             mac_1x4(x, w, n_in, acc);
             for (int32_t i = 0; i < 4; i++)
-                out[o + i] = tml_dsp_requant(acc[i], mult[pc * (o + i)], shift[pc * (o + i)],
+                out[o + i] = tml_dsp_rq(acc[i], mult[pc * (o + i)], shift[pc * (o + i)],
                                              out_off, lo, hi);
         }
         for (; o < n_out; o++, w += n_in) {
             uint32_t acc = mac_1x1(x, w, n_in, (uint32_t)bias[o]);
-            out[o] = tml_dsp_requant(acc, mult[pc * o], shift[pc * o], out_off, lo, hi);
+            out[o] = tml_dsp_rq(acc, mult[pc * o], shift[pc * o], out_off, lo, hi);
         }
     }
 }

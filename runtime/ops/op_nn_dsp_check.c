@@ -15,11 +15,19 @@ static int weights_ok(const tml_op_ctx_t *ctx)
            ((uintptr_t)ctx->data[1] & 3u) == 0;
 }
 
-/* A present, constant int32 bias of count entries. */
-static int bias_ok(const tml_op_ctx_t *ctx, uint32_t count)
+/* A present, constant int32 bias of count entries, each within
+ * TML_DSP_MAX_BIAS, for dot products of k <= TML_DSP_MAX_K int8 terms:
+ * what tml_dsp_rq relies on (tml/kernels/nn.h). */
+static int bias_ok(const tml_op_ctx_t *ctx, uint32_t count, uint64_t k)
 {
-    return ctx->n_in == 5 && ctx->t[4] && ctx->data[4] &&
-           tml_op_nn_want_exact(ctx->t[4], TML_DT_I32, count) == TML_OK;
+    if (ctx->n_in != 5 || !ctx->t[4] || !ctx->data[4] || k > TML_DSP_MAX_K ||
+        tml_op_nn_want_exact(ctx->t[4], TML_DT_I32, count) != TML_OK)
+        return 0;
+    const int32_t *b = (const int32_t *)ctx->data[4];
+    for (uint32_t i = 0; i < count; i++)
+        if (b[i] > TML_DSP_MAX_BIAS || b[i] < -TML_DSP_MAX_BIAS)
+            return 0;
+    return 1;
 }
 
 tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
@@ -50,7 +58,7 @@ tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
     ref.data[6] = 0;
     if (tml_op_nn_check_conv(&ref, depthwise, 1) != TML_OK)
         return TML_ERR_CORRUPT;
-    if (!bias_ok(ctx, (uint32_t)p->out_c))
+    if (!bias_ok(ctx, (uint32_t)p->out_c, depthwise ? taps : taps * (uint64_t)p->in_c))
         return TML_ERR_CORRUPT;
 
     switch (kind) {
@@ -76,9 +84,9 @@ tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
             return TML_ERR_CORRUPT;
         return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap * taps);
     case TML_OP_DSP_DWCONV:
-        if (p->depth_multiplier != 1 || p->in_c % 4)
+        if (p->depth_multiplier != 1)
             return TML_ERR_CORRUPT;
-        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I16, taps * per_tap);
+        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I16, taps * ((per_tap + 3u) & ~3ull));
     default:
         return TML_ERR_CORRUPT;
     }
@@ -98,7 +106,7 @@ tml_status_t tml_op_nn_check_fc_dsp(const tml_op_ctx_t *ctx)
         tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, n_out * n_in) != TML_OK ||
         tml_op_nn_want_exact(ctx->t[5], TML_DT_I8, (uint64_t)p->batches * n_out) != TML_OK)
         return TML_ERR_CORRUPT;
-    if (!bias_ok(ctx, (uint32_t)p->n_out))
+    if (!bias_ok(ctx, (uint32_t)p->n_out, n_in))
         return TML_ERR_CORRUPT;
     if (tml_op_nn_check_requant(ctx, 2, 3, p->per_channel ? (uint32_t)p->n_out : 1u) != TML_OK)
         return TML_ERR_CORRUPT;

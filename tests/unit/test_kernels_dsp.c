@@ -94,7 +94,7 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
     p->n = rnd_in(1, 2);
     p->in_h = rnd_in(1, 9);
     p->in_w = rnd_in(1, 9);
-    p->in_c = kind == CONV ? rnd_in(1, 13) : 4 * rnd_in(1, 5);
+    p->in_c = kind == CONV || kind == DWCONV ? rnd_in(1, 13) : 4 * rnd_in(1, 5);
     if (kind == CONV_DIRECT && rnd() % 3 == 0) /* in_c 4 with k_w * 4 > 64: zp blocks */
         p->in_c = 4 * rnd_in(5, 9);
     p->out_c = kind == DWCONV ? p->in_c : rnd_in(1, 11);
@@ -128,7 +128,7 @@ static void run_conv_case(conv_kind_t kind)
     const int32_t k = kind == DWCONV ? taps : taps * p.in_c;
     const size_t in_len = (size_t)(p.n * p.in_h * p.in_w * p.in_c);
     const size_t out_len = (size_t)(p.n * p.out_h * p.out_w * p.out_c);
-    const size_t w_len = (size_t)(kind == DWCONV ? taps * p.out_c : p.out_c * k);
+    size_t w_len = (size_t)(kind == DWCONV ? taps * p.out_c : p.out_c * k);
     const int32_t k_pad = (k + 3) & ~3;
     int8_t *in = tml_malloc(in_len), *w = tml_malloc(w_len);
     int8_t *want = tml_malloc(out_len), *got = tml_malloc(out_len);
@@ -148,6 +148,7 @@ static void run_conv_case(conv_kind_t kind)
     void *wd;
     uint32_t w_dtype, w_elems;
     if (kind == DWCONV) {
+        w_len = (size_t)(taps * ((p.out_c + 3) & ~3)); /* padded to 4 channels */
         int16_t *w16 = tml_malloc(w_len * 2);
         tml_lower_dsp_dw_weights(w, taps, p.out_c, w16);
         tml_lower_dsp_fold_bias(w, p.out_c, taps, 1, p.out_c, has_bias ? bias : NULL,

@@ -162,12 +162,18 @@ void tml_maxpool_f32(const tml_pool_params_t *p, const float *input, float *outp
  *   stride: weights int8 [out_c, in_c] pair-interleaved; no scratch.
  * CONV2D_DIRECT_S8_DSP: in_c a multiple of 4, dilation 1, k_h <= 16: as
  *   CONV2D_S8_DSP (k_pad = k) but without scratch.
- * DWCONV2D_S8_DSP: depth_multiplier 1, in_c a multiple of 4: weights int16
- *   [in_c / 4, k_h * k_w, 4]: for channels c..c+3 and each tap the values
- *   (w[c], w[c+2], w[c+1], w[c+3]) widened to int16; no scratch.
+ * DWCONV2D_S8_DSP: depth_multiplier 1: weights int16 [ceil(in_c / 4),
+ *   k_h * k_w, 4]: for channels c..c+3 and each tap the values (w[c],
+ *   w[c+2], w[c+1], w[c+3]) widened to int16, 0 past in_c; no scratch.
  * FC_S8_DSP: weights_offset 0, n_in a multiple of 4: weights int8
  *   [n_out, n_in] quad-interleaved; no scratch.
+ *
+ * Every DSP kernel takes dot products of at most TML_DSP_MAX_K terms and
+ * folded biases within +-TML_DSP_MAX_BIAS (the loader checks): accumulators
+ * then stay within 1.5 * 2^30, which their requantization relies on.
  */
+#define TML_DSP_MAX_K 16384
+#define TML_DSP_MAX_BIAS ((1 << 30) + (1 << 28))
 uint32_t tml_conv2d_s8_dsp_scratch_size(const tml_conv_params_t *p);
 void tml_conv2d_s8_dsp(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
                        const int32_t *mult, const int32_t *shift, const int32_t *bias,
