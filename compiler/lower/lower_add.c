@@ -10,6 +10,11 @@
 #include <string.h>
 
 #include "lower_elem.h"
+#include "../../runtime/kernels/tml_fixedpoint.h"
+
+/* From this many output elements on, int8 ADD uses tabulated input rescales:
+ * 2 KiB of tables buy two fixed-point multiplies per element. */
+#define TML_ADD_LUT_MIN_ELEMS 1024
 
 /* The output may take over an input of its own shape and dtype: element i
  * of that input is read only to produce element i of the output. */
@@ -107,7 +112,25 @@ static tml_status_t lower_binary(tml_lower_ctx_t *ctx, const tml_ir_node_t *node
                               (double)sc1, (double)sc2);
     p.act_min = act_min;
     p.act_max = act_max;
-    return tml_lower_emit(ctx, TML_K_ADD_S8, ins, 2, &out, 1, &p, sizeof(p), inplace);
+    int64_t n = (int64_t)shape[0] * shape[1] * shape[2] * shape[3];
+    if (n < TML_ADD_LUT_MIN_ELEMS)
+        return tml_lower_emit(ctx, TML_K_ADD_S8, ins, 2, &out, 1, &p, sizeof(p), inplace);
+    /* Large adds: rescale each input's 256 possible values here, once,
+     * exactly as the kernel would per element (2 KiB of tables). */
+    int32_t lut[2][256], lut_idx[2], dims[1] = {256};
+    for (int v = -128; v < 128; v++) {
+        lut[0][v + 128] = tml_mul_by_quantized_mul((v + p.in1_offset) * (1 << p.left_shift),
+                                                   p.in1_mult, p.in1_shift);
+        lut[1][v + 128] = tml_mul_by_quantized_mul((v + p.in2_offset) * (1 << p.left_shift),
+                                                   p.in2_mult, p.in2_shift);
+    }
+    st = tml_lower_add_const(ctx, "lut1", TML_DT_I32, 1, dims, lut[0], sizeof(lut[0]), &lut_idx[0]);
+    if (st == TML_OK)
+        st = tml_lower_add_const(ctx, "lut2", TML_DT_I32, 1, dims, lut[1], sizeof(lut[1]), &lut_idx[1]);
+    if (st != TML_OK)
+        return st;
+    int32_t ins4[4] = {ins[0], ins[1], lut_idx[0], lut_idx[1]};
+    return tml_lower_emit(ctx, TML_K_ADD_S8_LUT, ins4, 4, &out, 1, &p, sizeof(p), inplace);
 }
 
 tml_status_t tml_lower_add(tml_lower_ctx_t *ctx, const tml_ir_node_t *node)

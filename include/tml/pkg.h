@@ -89,6 +89,7 @@ typedef enum tml_kernel {
     TML_K_DWCONV2D_S8_DSP = 41,
     TML_K_FC_S8_DSP = 42,
     TML_K_CONV2D_DIRECT_S8_DSP = 43,
+    TML_K_ADD_S8_LUT = 44,        /* ADD_S8 with the input rescales tabulated */
     TML_K_COUNT
 } tml_kernel_t;
 

@@ -50,7 +50,7 @@ extern const tml_op_desc_t tml_op_dwconv2d_s8, tml_op_dwconv2d_f32;
 extern const tml_op_desc_t tml_op_fc_s8, tml_op_fc_f32;
 extern const tml_op_desc_t tml_op_avgpool_s8, tml_op_avgpool_f32;
 extern const tml_op_desc_t tml_op_maxpool_s8, tml_op_maxpool_f32;
-extern const tml_op_desc_t tml_op_add_s8, tml_op_add_f32;
+extern const tml_op_desc_t tml_op_add_s8, tml_op_add_f32, tml_op_add_s8_lut;
 extern const tml_op_desc_t tml_op_mul_s8, tml_op_mul_f32;
 extern const tml_op_desc_t tml_op_copy;
 extern const tml_op_desc_t tml_op_softmax_s8, tml_op_softmax_f32;

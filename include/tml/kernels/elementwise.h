@@ -72,6 +72,14 @@ typedef struct tml_binary_f32_params {
 _Static_assert(sizeof(tml_binary_f32_params_t) == 14 * 4, "binary f32 params are 14 words");
 
 void tml_add_s8(const tml_add_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+/* TML_K_ADD_S8_LUT: ADD_S8 where each input's rescale (offset, left shift,
+ * multiplier) was done offline for all 256 int8 values. Operands: in1, in2,
+ * lut1 int32 [256], lut2 int32 [256] (indexed by value + 128) -> out; the
+ * same params. Every table entry is within +-2^30 (checked at load), so
+ * their sum fits int32. Bit-exact with ADD_S8, for one table read instead of
+ * a fixed-point multiply per input element. */
+void tml_add_s8_lut(const tml_add_s8_params_t *p, const int8_t *in1, const int8_t *in2,
+                    const int32_t *lut1, const int32_t *lut2, int8_t *out);
 void tml_mul_s8(const tml_mul_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tml_add_f32(const tml_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
 void tml_mul_f32(const tml_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
