@@ -22,6 +22,17 @@ function mount(el, opts, data, height) {
   const width = () => Math.max(280, Math.floor(el.clientWidth || el.parentElement?.clientWidth || 600));
   const u = new uPlot({ ...opts, width: width(), height }, data, el);
   el.setAttribute('data-chart-ready', 'true');
+  // Keyboard: focus the plot and step through its points with the arrows.
+  el.tabIndex = 0;
+  el.addEventListener('keydown', (ev) => {
+    const n = data[0].length;
+    const idx = u.cursor.idx ?? -1;
+    const to = { ArrowRight: idx + 1, ArrowLeft: idx - 1, Home: 0, End: n - 1 }[ev.key];
+    if (to === undefined || !n) return;
+    ev.preventDefault();
+    const i = Math.max(0, Math.min(n - 1, to));
+    u.setCursor({ left: u.valToPos(data[0][i], 'x'), top: u.over.clientHeight / 2 });
+  });
   if (typeof ResizeObserver !== 'undefined') {
     let last = width();
     const ro = new ResizeObserver(() => {

@@ -23,6 +23,7 @@ const main = document.getElementById('main');
 const header = document.querySelector('header.top');
 let current = null; // {abort, timers}
 let whoami = null;
+let navigated = false; // whether a route change happened since the page loaded
 
 function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/fleet';
@@ -111,7 +112,10 @@ async function route() {
     console.error(e);
     main.append(h('div.state.error', { role: 'alert' }, h('div.big', 'This page failed'), h('p', e.message)));
   }
-  if (current === page && !main.contains(document.activeElement)) {
+  // After a navigation inside the app, the focus goes to the new page's
+  // heading (screen readers announce it); a fresh load keeps the browser's
+  // own start, so Tab reaches the skip link first.
+  if (current === page && navigated && !main.contains(document.activeElement)) {
     const h1 = main.querySelector('h1');
     (h1 || main).focus({ preventScroll: true });
   }
@@ -186,5 +190,8 @@ document.querySelector('.menu-toggle').addEventListener('click', (ev) => {
   const open = header.classList.toggle('open');
   ev.currentTarget.setAttribute('aria-expanded', String(open));
 });
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  navigated = true;
+  route();
+});
 route();

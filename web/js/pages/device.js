@@ -81,7 +81,7 @@ export async function render(ctx) {
   else if (!results.length) infCard.append(empty('No inference results yet', 'Results appear when the installed model runs and the device reports them.'));
   else {
     const points = inferencePoints(results);
-    const chartEl = h('div.chart', { role: 'img', 'aria-label': `Inference results over time, ${points.length} points` });
+    const chartEl = h('div.chart', { role: 'group', 'aria-roledescription': 'plot', 'aria-label': `Inference results over time, ${points.length} points` });
     infCard.append(chartEl);
     timeChart(chartEl, points);
     const recent = results.slice(-10).reverse();

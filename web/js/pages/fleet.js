@@ -62,7 +62,7 @@ export async function render(ctx) {
       { label: 'Installed model', cell: (d) => d.installed_model || h('span.muted', 'none') },
       { label: 'Last inference', cell: (d) => when(d.last_inference_at) },
       { label: 'Last seen', cell: (d) => when(d.last_seen) },
-      { label: 'Tags', cell: (d) => (d.tags?.length ? d.tags.map((t) => h('span.tag', t)) : h('span.muted', '—')) },
+      { label: 'Tags', cell: (d) => (d.tags?.length ? h('span', d.tags.map((t) => h('span.tag', t))) : h('span.muted', '—')) },
     ], shown, { label: 'Devices' }));
   }
 

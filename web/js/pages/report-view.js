@@ -22,8 +22,8 @@ export function figures(r) {
 
 function layersCard(r) {
   const ops = r.ops || [];
-  const chartEl = h('div.chart#layer-chart', { role: 'img', 'aria-label': `MACs and live arena bytes for each of the ${ops.length} layers; the same numbers are in the table below` });
-  const readout = h('p.live-list', { 'aria-hidden': 'true' }, 'Point at a layer to see its details.');
+  const chartEl = h('div.chart#layer-chart', { role: 'group', 'aria-roledescription': 'plot', 'aria-label': `MACs and live arena bytes for each of the ${ops.length} layers; the same numbers are in the table below` });
+  const readout = h('p.live-list', { 'aria-live': 'polite' }, 'Point at a layer, or focus the plot and use the arrow keys, to see its details.');
   const rows = table([
     { label: '#', num: true, cell: (o) => String(o.index) },
     { label: 'Op', cell: (o) => o.op },
@@ -41,7 +41,7 @@ function layersCard(r) {
     if (!ops.length || !chartEl.isConnected) return;
     layerChart(chartEl, ops, (i) => {
       const o = ops[i];
-      readout.textContent = o ? `Layer ${o.index}: ${o.op} → ${shape(o.output_shape)}, ${count(o.macs)} MACs, ${bytes(o.arena_live_bytes)} live. ${o.name}` : 'Point at a layer to see its details.';
+      if (o) readout.textContent = `Layer ${o.index}: ${o.op} → ${shape(o.output_shape)}, ${count(o.macs)} MACs, ${bytes(o.arena_live_bytes)} live. ${shortName(o.name)}`;
     });
   });
   return card;
@@ -50,8 +50,8 @@ function layersCard(r) {
 function arenaCard(r) {
   const tensors = r.arena_tensors || [];
   const calls = callsToOps(r);
-  const chartEl = h('div.chart#arena-chart', { role: 'img', 'aria-label': `Arena use over ${r.arena_timeline?.length ?? 0} kernel calls, peak ${bytes(r.arena_bytes)}` });
-  const readout = h('p.live-list', { 'aria-live': 'off' }, tensors.length ? 'Point at a kernel call to list the tensors live in the arena.' : 'Point at a kernel call to see the bytes live then.');
+  const chartEl = h('div.chart#arena-chart', { role: 'group', 'aria-roledescription': 'plot', 'aria-label': `Arena use over ${r.arena_timeline?.length ?? 0} kernel calls, peak ${bytes(r.arena_bytes)}` });
+  const readout = h('p.live-list', { 'aria-live': 'polite' }, `Point at a kernel call, or focus the plot and use the arrow keys, to ${tensors.length ? 'list the tensors live in the arena' : 'see the bytes live then'}.`);
   const card = h('section.card', { 'aria-labelledby': 'arena-h' },
     h('h2#arena-h', 'Arena timeline'),
     h('p.chart-note', tensors.length
