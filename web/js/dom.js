@@ -45,6 +45,13 @@ export function clear(el) {
   return el;
 }
 
+// Replaces el's children; children as for h() (arrays, null skipped).
+export function fill(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
 // ---- formatting ----
 export function bytes(n) {
   if (n === null || n === undefined) return '—';

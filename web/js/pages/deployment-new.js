@@ -2,7 +2,7 @@
 // devices (all, a tag, or a profile), and the stages of the rollout as
 // cumulative percentages of the devices ("10,50,100").
 import { api, enc } from '../api.js';
-import { h, clear, errorState, loading, pageHead, empty } from '../dom.js';
+import { h, clear, fill, errorState, loading, pageHead, empty } from '../dom.js';
 import { go } from '../main.js';
 
 // "10, 50,100" -> [10, 50, 100], or a message saying what is wrong.
@@ -30,7 +30,7 @@ export async function render(ctx) {
     devices = (await api('devices', { signal: ctx.signal })).devices || [];
   } catch (e) {
     if (e.name === 'AbortError') throw e;
-    clear(body).append(errorState(e, () => location.reload()));
+    fill(body, errorState(e, () => location.reload()));
     return;
   }
   clear(body);
@@ -70,7 +70,7 @@ export async function render(ctx) {
   }
   scope.addEventListener('change', () => {
     const opts = scope.value === 'tag' ? tags : scope.value === 'profile' ? profiles : [];
-    clear(value).append(opts.map((o) => h('option', { value: o }, o)));
+    fill(value, opts.map((o) => h('option', { value: o }, o)));
     valueField.hidden = !opts.length;
     refresh();
   });

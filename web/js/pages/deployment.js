@@ -3,7 +3,7 @@
 // cancel buttons. The page polls every second until the deployment ends;
 // the skeleton (and so the focus on a button) stays while numbers change.
 import { api, enc } from '../api.js';
-import { h, clear, when, table, errorState, loading, pageHead, badge, meter, toast } from '../dom.js';
+import { h, clear, fill, when, table, errorState, loading, pageHead, badge, meter, toast } from '../dom.js';
 
 const DONE = ['installed', 'done', 'succeeded', 'success', 'completed', 'active'];
 const FAILED = ['failed', 'error', 'rolled_back', 'refused'];
@@ -61,7 +61,7 @@ export async function render(ctx) {
   function update(d) {
     if (!skeleton) {
       skeleton = true;
-      clear(main).append(
+      fill(main, 
         pageHead(`Deployment #${d.id}`, `${d.model} ${d.version}`, [['Deployments', '#/deployments']], [status, buttons.pause, buttons.resume, buttons.cancel]),
         h('div.grid',
           h('section.card', { 'aria-labelledby': 'prog-h' }, h('h2#prog-h', 'Progress'), overall),
@@ -71,22 +71,22 @@ export async function render(ctx) {
     }
     const c = deviceCounts(d);
     const final = FINAL.includes(d.state);
-    clear(status).append(badge(d.state));
+    fill(status, badge(d.state));
     buttons.pause.disabled = final || d.state === 'paused';
     buttons.resume.disabled = d.state !== 'paused';
     buttons.cancel.disabled = final;
-    clear(overall).append(
+    fill(overall, 
       h('div.meter-big', meter(c.done, c.total, 'Devices updated', c.failed ? 'bad' : d.state === 'done' || d.state === 'completed' ? 'ok' : '')),
       h('p.hint', `${c.done} of ${c.total} devices updated${c.failed ? `, ${c.failed} failed` : ''}.`));
     overall.querySelector('.bar')?.classList.add('big');
-    clear(info).append(
+    fill(info, 
       h('dt', 'Model'), h('dd', h('a', { href: `#/models/${enc(d.model)}/versions/${enc(d.version)}` }, `${d.model} ${d.version}`)),
       h('dt', 'Devices'), h('dd', d.selector ? JSON.stringify(d.selector) : d.tag ? `tag ${d.tag}` : d.profile ? `profile ${d.profile}` : `${c.total}`),
       h('dt', 'State'), h('dd', badge(d.state)),
       h('dt', 'Created'), h('dd', when(d.created_at)),
       h('dt', 'Updated'), h('dd', when(d.updated_at || d.finished_at || null)),
       d.error ? [h('dt', 'Error'), h('dd', d.error)] : null);
-    clear(stages).append((d.stages || []).map((s, i) => {
+    fill(stages, (d.stages || []).map((s, i) => {
       const sc = stageCounts(s, d, i);
       const share = s.percent ?? s.target_percent ?? s.size;
       return h('div.stage',
@@ -96,7 +96,7 @@ export async function render(ctx) {
     }));
     if (!(d.stages || []).length) stages.append(h('p.muted', 'One stage: every device at once.'));
     const devs = d.devices || [];
-    clear(devices).append(devs.length ? h('div#dep-devices', table([
+    fill(devices, devs.length ? h('div#dep-devices', table([
       { label: 'Device', cell: (x) => h('a', { href: `#/devices/${enc(x.endpoint)}` }, x.endpoint) },
       { label: 'Stage', num: true, cell: (x) => String((x.stage ?? x.stage_index ?? 0) + 1) },
       { label: 'State', cell: (x) => badge(x.state) },
@@ -112,7 +112,7 @@ export async function render(ctx) {
     } catch (e) {
       if (e.name === 'AbortError') throw e;
       if (!skeleton) {
-        clear(main).append(pageHead(`Deployment #${id}`, null, [['Deployments', '#/deployments']]), errorState(e, () => location.reload()));
+        fill(main, pageHead(`Deployment #${id}`, null, [['Deployments', '#/deployments']]), errorState(e, () => location.reload()));
         return false;
       }
       toast(`Refreshing failed: ${e.message}`, 'bad');
