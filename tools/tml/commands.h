@@ -19,5 +19,8 @@ int tml_cmd_compile(int argc, char **argv);
 int tml_cmd_run(int argc, char **argv);
 int tml_cmd_targets(int argc, char **argv);
 int tml_cmd_firmware(int argc, char **argv);
+int tml_cmd_models(int argc, char **argv);
+int tml_cmd_compilations(int argc, char **argv);
+int tml_cmd_devices(int argc, char **argv);
 
 #endif /* TML_CLI_COMMANDS_H */

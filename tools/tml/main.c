@@ -24,6 +24,9 @@ static const tml_command_t commands[] = {
     {"run", "run one inference on the host", tml_cmd_run},
     {"targets", "list the device profiles models are compiled for", tml_cmd_targets},
     {"firmware", "build a Cortex-M image that runs a package in QEMU", tml_cmd_firmware},
+    {"models", "the service's model zoo: push, ls, show, rm", tml_cmd_models},
+    {"compilations", "compile on the service: create, ls, show, get", tml_cmd_compilations},
+    {"devices", "the service's devices: ls, show, add, tag, psk, compatible", tml_cmd_devices},
 };
 
 static int usage(FILE *out)
