@@ -131,14 +131,23 @@ tml_status_t tml_static_resolve(const char *source_dir, const char *url, char *o
     return TML_OK;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *text,
-                                 const char *allow)
+/* Errors have the API's JSON shape, so a client that strays outside
+ * /api/v1/ still gets an answer it can parse. */
+static const char not_found[] =
+    "{\"error\":{\"status\":404,\"code\":\"not_found\",\"message\":\"no such file: the dashboard "
+    "serves the files of web/, and the API lives under /api/v1/\"}}\n";
+static const char read_only[] =
+    "{\"error\":{\"status\":405,\"code\":\"method_not_allowed\",\"message\":\"the dashboard's "
+    "files are read-only (allowed: GET, HEAD)\"}}\n";
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *json,
+                                  const char *allow)
 {
     struct MHD_Response *mr =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+        MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_PERSISTENT);
     if (!mr)
         return MHD_NO;
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     if (allow)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, allow);
@@ -151,18 +160,17 @@ enum MHD_Result tml_static_serve(tml_service_t *svc, struct MHD_Connection *conn
                                  const char *method)
 {
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return send_text(conn, 405, "405 method not allowed: the dashboard's files are read-only\n",
-                         "GET, HEAD");
+        return send_error(conn, 405, read_only, "GET, HEAD");
     char path[PATH_MAX];
     const char *type = NULL;
     if (tml_static_resolve(svc->source_dir, url, path, sizeof(path), &type) != TML_OK)
-        return send_text(conn, 404, "404 not found (the API lives under /api/v1/)\n", NULL);
+        return send_error(conn, 404, not_found, NULL);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         if (fd >= 0)
             close(fd);
-        return send_text(conn, 404, "404 not found\n", NULL);
+        return send_error(conn, 404, not_found, NULL);
     }
     struct MHD_Response *mr = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
     if (!mr) {
