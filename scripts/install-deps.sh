@@ -17,6 +17,7 @@ APT_PACKAGES=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
   python3 python3-numpy python3-onnx python3-torch python3-sklearn libonnx-testdata
   valgrind curl
+  chromium  # the browser tests (tests/web), driven headless by playwright-core
 )
 
 missing=()

@@ -45,6 +45,33 @@ static int64_t count_params(const tml_compiled_t *c)
     return n;
 }
 
+/* Where each arena buffer sits and when it is live: one entry per tensor
+ * that owns a buffer (aliases extend their root's life, as in
+ * tml_plan_live_bytes), in kernel-call indices. */
+static json_t *arena_tensors_json(const tml_compiled_t *c)
+{
+    const tml_ir_graph_t *g = &c->graph;
+    const tml_plan_t *p = &c->plan;
+    json_t *arr = json_array();
+    for (int t = 0; arr && t < g->n_tensors && t < p->n_tensors; t++) {
+        if (p->first[t] < 0 || p->alias_of[t] >= 0 || p->offset[t] == TML_PKG_NONE)
+            continue;
+        int32_t last = p->last[t];
+        for (int u = 0; u < p->n_tensors; u++) {
+            int32_t r = u;
+            while (p->alias_of[r] >= 0)
+                r = p->alias_of[r];
+            if (r == t && u != t && p->last[u] > last)
+                last = p->last[u];
+        }
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:i, s:i}", "name", g->tensors[t].name,
+                                             "offset", (json_int_t)p->offset[t], "bytes",
+                                             (json_int_t)tml_ir_tensor_bytes(&g->tensors[t]), "first",
+                                             (int)p->first[t], "last", (int)last));
+    }
+    return arr;
+}
+
 json_t *tml_report_json(const tml_compiled_t *c, const char *path)
 {
     const tml_ir_graph_t *g = &c->graph;
@@ -107,6 +134,7 @@ json_t *tml_report_json(const tml_compiled_t *c, const char *path)
         "ops", ops, "inputs", inputs, "outputs", outputs, "targets", targets);
     if (report) {
         json_object_set_new(report, "arena_timeline", timeline);
+        json_object_set_new(report, "arena_tensors", arena_tensors_json(c));
         json_object_set_new(report, "planner", json_string(c->plan.strategy ? c->plan.strategy : ""));
         json_object_set_new(report, "macs_executed", json_integer(c->macs_executed));
         json_object_set_new(report, "dead_channels",

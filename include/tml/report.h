@@ -7,7 +7,8 @@
  * arena_live_bytes), inputs[] and outputs[] (name, dtype, shape, scale,
  * zero_point), targets[] (target, core, fits, ram_bytes, ram_budget,
  * flash_bytes, flash_budget, latency_ms, reason), arena_timeline[] (live
- * bytes at each kernel call), planner (the placement order chosen),
+ * bytes at each kernel call), arena_tensors[] (name, offset, bytes, first,
+ * last: each arena buffer's place and the kernel calls it is live in), planner (the placement order chosen),
  * macs_executed (after graph passes), dead_channels (removed,
  * weight_bytes_saved, macs_saved).
  */

@@ -24,6 +24,7 @@
 #include "../service_internal.h"
 #include "auth.h"
 #include "router.h"
+#include "static.h"
 
 #define API_PREFIX "/api/v1/"
 
@@ -177,6 +178,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->req.conn = conn;
         st->req.method = method;
         st->req.svc = svc;
+        if (strncmp(url, "/api/", 5) != 0) { /* the dashboard's files (static.c) */
+            st->answered = true;
+            return tml_static_serve(svc, conn, url, method);
+        }
         char allow[64] = "";
         bool challenge = false;
         if (decide_early(svc, st, url, method, allow, sizeof(allow), &challenge)) {
