@@ -113,8 +113,12 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
         out->macs_executed = out->macs - out->dead_channels.macs_saved;
         st = tml_lower_graph_for(&out->graph, opts ? opts->target : NULL, &out->lowered, err);
     }
+    if (st == TML_OK && !(opts && opts->no_inplace))
+        st = tml_plan_inplace_hints(&out->graph, &out->lowered, err);
     if (st == TML_OK)
         st = tml_plan_arena(&out->graph, &out->lowered, &out->plan, err);
+    if (st == TML_OK)
+        tml_plan_inplace_settle(&out->plan, &out->lowered);
     if (st == TML_OK)
         st = tml_package_build(&out->graph, &out->lowered, &out->plan, &out->pkg, &out->pkg_len,
                                &out->const_bytes, err);

@@ -46,6 +46,8 @@ static const char *const params_types[] = {
     [TML_K_DWCONV2D_S8_DSP] = "tml_conv_params_t", [TML_K_FC_S8_DSP] = "tml_fc_params_t",
     [TML_K_CONV2D_DIRECT_S8_DSP] = "tml_conv_params_t",
     [TML_K_ADD_S8_LUT] = "tml_add_s8_params_t",
+    [TML_K_CONV2D_S8_INPLACE] = "tml_conv_inplace_params_t",
+    [TML_K_DWCONV2D_S8_INPLACE] = "tml_conv_inplace_params_t",
 };
 _Static_assert(sizeof(params_types) / sizeof(params_types[0]) == TML_K_COUNT,
                "params_types must name the params struct of every kernel");
@@ -260,6 +262,7 @@ tml_status_t tml_backend_c_emit(const tml_compiled_t *c, const char *name, const
         "runtime/kernels/tml_fixedpoint.h", "runtime/kernels/tml_fixedpoint_ext.h",
         "runtime/kernels/tml_nn_f32.h", "runtime/kernels/tml_dsp.h",
         "include/tml/kernels/extra.h", "runtime/kernels/tml_binary_walk.h",
+        "include/tml/kernels/inplace.h",
     };
     for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]) && st == TML_OK; i++) {
         snprintf(from, sizeof(from), "%s/%s", source_dir, headers[i]);

@@ -61,6 +61,7 @@ tml_status_t tml_lower_emit(tml_lower_ctx_t *ctx, tml_kernel_t kernel,
         op->operands[n_in + i] = out[i];
     op->node = ctx->node;
     op->inplace_input = inplace_input;
+    op->overlap_input = -1;
     lw->n_ops++;
     return TML_OK;
 }

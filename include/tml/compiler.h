@@ -22,6 +22,7 @@ typedef enum tml_model_format {
 
 typedef struct tml_compile_opts {
     bool keep_dead_channels; /* skip the (exact) dead-channel removal */
+    bool no_inplace;         /* no in-place convolutions (exact either way) */
     /* The device compiled for: picks kernels for its features (the DSP
      * extension's int8 kernels). NULL: portable reference kernels. */
     const tml_target_t *target;

@@ -21,5 +21,6 @@
 #include "tml/kernels/nn.h"
 #include "tml/kernels/elementwise.h"
 #include "tml/kernels/extra.h"
+#include "tml/kernels/inplace.h"
 
 #endif /* TML_KERNELS_H */

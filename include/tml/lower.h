@@ -34,6 +34,13 @@ typedef struct tml_lop {
      * when this op is that input's last reader (same byte size, the kernel
      * reads each element before writing it); -1 if none. */
     int32_t inplace_input;
+    /* Planner hint: output 0 may overlap input overlap_input (an operand
+     * index, -1 if none) when this op is that input's last reader, starting
+     * overlap_off bytes (a multiple of TML_PLAN_ALIGN, may be negative) from
+     * the input's start: the kernel never reads an input byte after writing
+     * over it at that distance (tml/kernels/inplace.h). */
+    int32_t overlap_input;
+    int32_t overlap_off;
 } tml_lop_t;
 
 typedef struct tml_lowered {

@@ -7,7 +7,10 @@
  * inputs from the start, graph outputs to the end); two tensors may share
  * bytes when their lifetimes do not overlap. Ops may let their output take
  * over an input's buffer (tml_lop_t.inplace_input) when that input dies
- * there, which makes RESHAPE free. Placement tries several orders (greedy
+ * there, which makes RESHAPE free, and may start their output at a fixed
+ * distance inside a dying input (tml_lop_t.overlap_input: in-place
+ * convolutions): such buffers are placed together, and the plan is made
+ * with and without these overlaps, keeping the smaller. Placement tries several orders (greedy
  * by size, by first use, by last use, by breadth; first fit and best fit;
  * seeded perturbations) and keeps the smallest peak, so it is never worse
  * than greedy by size. Offsets are 16-byte aligned.
@@ -29,6 +32,8 @@ typedef struct tml_plan {
     int32_t *first;       /* per tensor: first lowered op touching it, -1 if none */
     int32_t *last;        /* per tensor: last lowered op touching it */
     int32_t *alias_of;    /* per tensor: tensor whose buffer it shares, or -1 */
+    int32_t *overlap_of;  /* per tensor: the dying input whose bytes it overlaps
+                           * (tml_lop_t.overlap_input honoured), or -1 */
     uint32_t arena_len;   /* the peak: bytes the arena needs */
     uint64_t sum_len;     /* all planned tensors side by side, for comparison */
     const char *strategy; /* the placement order that gave the smallest peak */
@@ -38,6 +43,15 @@ typedef struct tml_plan {
 tml_status_t tml_plan_arena(const tml_ir_graph_t *g, const tml_lowered_t *lw,
                             tml_plan_t *plan, tml_err_t *err);
 void tml_plan_free(tml_plan_t *plan);
+
+/* In-place convolutions (compiler/plan/inplace.c): turns each reference
+ * int8 conv / depthwise conv whose input no later op reads into its
+ * _INPLACE kernel with an overlap hint (direction and distance from
+ * tml_conv_inplace_bound), before tml_plan_arena. */
+tml_status_t tml_plan_inplace_hints(const tml_ir_graph_t *g, tml_lowered_t *lw, tml_err_t *err);
+/* After tml_plan_arena: ops whose hint the plan did not use go back to the
+ * plain kernel (same params prefix, same result). */
+void tml_plan_inplace_settle(const tml_plan_t *plan, tml_lowered_t *lw);
 
 /* Live bytes at each lowered op (n_ops entries, caller frees): the arena
  * timeline a report plots. */

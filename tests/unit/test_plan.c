@@ -1,6 +1,7 @@
 /*
  * test_plan.c - the arena planner on hand-built lowered graphs: chains reuse
  * memory, residual branches keep their input alive, in-place hints alias,
+ * overlap hints place an output at a fixed distance inside its dying input,
  * and inputs/outputs are never overwritten early.
  */
 #include "tml_test.h"
@@ -47,7 +48,8 @@ static void assert_no_overlap(const fixture_t *f, const tml_plan_t *p)
 {
     for (int a = 0; a < f->g.n_tensors; a++)
         for (int b = a + 1; b < f->g.n_tensors; b++) {
-            if (p->first[a] < 0 || p->first[b] < 0 || p->alias_of[a] == b || p->alias_of[b] == a)
+            if (p->first[a] < 0 || p->first[b] < 0 || p->alias_of[a] == b || p->alias_of[b] == a ||
+                p->overlap_of[a] == b || p->overlap_of[b] == a)
                 continue;
             if (p->first[a] > p->last[b] || p->first[b] > p->last[a])
                 continue;
@@ -171,6 +173,77 @@ static void planner_beats_greedy_by_size_on_mobilenet_head(void **state)
     teardown_graph(&f);
 }
 
+/* in(100) -> a(1000) -> b(1000) -> out(10); b may start 64 bytes before a. */
+static void build_overlap_chain(fixture_t *f, int32_t *a, int32_t *b, int read_a_later)
+{
+    setup_graph(f);
+    int32_t in = add_act(f, "in", 100);
+    *a = add_act(f, "a", 1000);
+    *b = add_act(f, "b", 1000);
+    int32_t out = add_act(f, "out", 10);
+    add_op(f, &in, 1, *a, -1);
+    add_op(f, a, 1, *b, -1);
+    f->lw.ops[1].overlap_input = 0;
+    f->lw.ops[1].overlap_off = -64;
+    int32_t ins[2] = {*b, *a};
+    add_op(f, ins, read_a_later ? 2 : 1, out, -1);
+    TML_ASSERT_OK(tml_ir_set_io(&f->g, &in, 1, &out, 1));
+}
+
+static void overlap_hint_places_output_inside_dying_input(void **state)
+{
+    (void)state;
+    fixture_t f;
+    int32_t a, b;
+    build_overlap_chain(&f, &a, &b, 0);
+    tml_plan_t p;
+    TML_ASSERT_OK(tml_plan_arena(&f.g, &f.lw, &p, NULL));
+    assert_int_equal(p.overlap_of[b], a);
+    assert_int_equal((int64_t)p.offset[b] - (int64_t)p.offset[a], -64);
+    /* Peak: in + a (112 + 1008) at op 0; a and b share all but 64 bytes. */
+    assert_int_equal(p.arena_len, 1120);
+    uint32_t *live;
+    TML_ASSERT_OK(tml_plan_live_bytes(&f.g, &f.lw, &p, &live));
+    assert_int_equal(live[1], 1008 + 64);
+    tml_free(live);
+    assert_no_overlap(&f, &p);
+    tml_plan_free(&p);
+    teardown_graph(&f);
+}
+
+static void overlap_hint_ignored_while_input_still_read(void **state)
+{
+    (void)state;
+    fixture_t f;
+    int32_t a, b;
+    build_overlap_chain(&f, &a, &b, 1);
+    tml_plan_t p;
+    TML_ASSERT_OK(tml_plan_arena(&f.g, &f.lw, &p, NULL));
+    assert_int_equal(p.overlap_of[b], -1);
+    assert_no_overlap(&f, &p);
+    assert_int_equal(p.arena_len, 1008 + 1008 + 16);
+    tml_plan_free(&p);
+    teardown_graph(&f);
+}
+
+/* A hint that would raise the peak is not taken: b may only start 1024
+ * bytes before a, and the plan without it is smaller. */
+static void overlap_hint_never_makes_the_plan_worse(void **state)
+{
+    (void)state;
+    fixture_t f;
+    int32_t a, b;
+    build_overlap_chain(&f, &a, &b, 0);
+    f.lw.ops[1].overlap_off = -4096;
+    tml_plan_t p;
+    TML_ASSERT_OK(tml_plan_arena(&f.g, &f.lw, &p, NULL));
+    assert_int_equal(p.overlap_of[b], -1);
+    assert_int_equal(p.arena_len, 2016);
+    assert_no_overlap(&f, &p);
+    tml_plan_free(&p);
+    teardown_graph(&f);
+}
+
 typedef struct {
     fixture_t f;
     tml_plan_t p;
@@ -194,6 +267,11 @@ static void planner_survives_every_allocation_failure(void **state)
     TML_ASSERT_OK(tml_ir_set_io(&ctx.f.g, &in, 1, &out, 1));
     assert_true(tml_test_alloc_walk(plan_op, free_plan, &ctx) >= 4);
     teardown_graph(&ctx.f);
+    /* And with an overlap hint (the second placement pass). */
+    int32_t a, b;
+    build_overlap_chain(&ctx.f, &a, &b, 0);
+    assert_true(tml_test_alloc_walk(plan_op, free_plan, &ctx) >= 4);
+    teardown_graph(&ctx.f);
 }
 
 int main(void)
@@ -204,6 +282,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(inplace_hint_aliases_when_input_dies, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(inplace_hint_ignored_while_input_still_read, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(planner_beats_greedy_by_size_on_mobilenet_head, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(overlap_hint_places_output_inside_dying_input, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(overlap_hint_ignored_while_input_still_read, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(overlap_hint_never_makes_the_plan_worse, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(planner_survives_every_allocation_failure, tml_test_leak_setup, tml_test_leak_teardown),
     };
     TML_TEST_MAIN(tests);
