@@ -111,7 +111,8 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
     if (st == TML_OK) {
         out->n_model_ops = out->graph.n_nodes;
         out->macs_executed = out->macs - out->dead_channels.macs_saved;
-        st = tml_lower_graph_for(&out->graph, opts ? opts->target : NULL, &out->lowered, err);
+        st = tml_lower_graph_for(&out->graph, opts && !opts->optimize_ram ? opts->target : NULL,
+                                 &out->lowered, err);
     }
     if (st == TML_OK && !(opts && opts->no_inplace))
         st = tml_plan_inplace_hints(&out->graph, &out->lowered, err);

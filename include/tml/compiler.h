@@ -23,6 +23,9 @@ typedef enum tml_model_format {
 typedef struct tml_compile_opts {
     bool keep_dead_channels; /* skip the (exact) dead-channel removal */
     bool no_inplace;         /* no in-place convolutions (exact either way) */
+    /* RAM first: portable kernels, which run in place, even where the
+     * target's DSP kernels would be faster (they need separate buffers). */
+    bool optimize_ram;
     /* The device compiled for: picks kernels for its features (the DSP
      * extension's int8 kernels). NULL: portable reference kernels. */
     const tml_target_t *target;

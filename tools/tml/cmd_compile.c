@@ -22,13 +22,16 @@
 static int usage(void)
 {
     fputs("usage: tml compile MODEL -o OUT [--target NAME] [--backend package|c|auto|EXTERNAL]\n"
-          "                   [--name ID] [--backends FILE] [--keep-dead-channels]\n"
+          "                   [--name ID] [--backends FILE] [--optimize ram|speed]\n"
+          "                   [--keep-dead-channels]\n"
           "  MODEL      .tflite or .onnx\n"
           "  OUT        a .tmlm file (package) or a directory (c)\n"
           "  --target   a device profile (see `tml targets`): check fit, estimate latency\n"
           "  --backend  package (default), c, auto (needs --target), or an external\n"
           "             compiler from the backends file\n"
-          "  --name     C identifier for generated code (default: from the model file name)\n",
+          "  --name     C identifier for generated code (default: from the model file name)\n"
+          "  --optimize speed (default: the target's fastest kernels) or ram (kernels that\n"
+          "             run in place, for the smallest arena)\n",
           stderr);
     return 2;
 }
@@ -120,6 +123,14 @@ int tml_cmd_compile(int argc, char **argv)
             name_arg = argv[++i];
         else if (!strcmp(a, "--keep-dead-channels"))
             opts.keep_dead_channels = true;
+        else if (!strcmp(a, "--optimize") && has_value) {
+            const char *v = argv[++i];
+            if (strcmp(v, "ram") && strcmp(v, "speed")) {
+                fprintf(stderr, "tml compile: --optimize takes ram or speed\n");
+                return 2;
+            }
+            opts.optimize_ram = !strcmp(v, "ram");
+        }
         else if (a[0] != '-' && !model)
             model = a;
         else {
