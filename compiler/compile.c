@@ -105,12 +105,20 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
     if (st == TML_OK) {
         for (int i = 0; i < out->graph.n_nodes; i++)
             out->macs += tml_ir_node_macs(&out->graph, &out->graph.nodes[i]);
+        if (!opts || !opts->no_passes)
+            st = tml_passes_run(&out->graph, &out->passes, err);
+    }
+    if (st == TML_OK) {
+        int64_t macs_after = 0;
+        for (int i = 0; i < out->graph.n_nodes; i++)
+            macs_after += tml_ir_node_macs(&out->graph, &out->graph.nodes[i]);
+        out->macs_passes_saved = out->macs - macs_after;
         if (!opts || !opts->keep_dead_channels)
             st = tml_pass_dead_channels(&out->graph, &out->dead_channels, err);
     }
     if (st == TML_OK) {
         out->n_model_ops = out->graph.n_nodes;
-        out->macs_executed = out->macs - out->dead_channels.macs_saved;
+        out->macs_executed = out->macs - out->macs_passes_saved - out->dead_channels.macs_saved;
         st = tml_lower_graph(&out->graph, &out->lowered, err);
     }
     if (st == TML_OK)

@@ -7,6 +7,7 @@
 
 #include "tml/package.h"
 #include "tml/pass_dead_channels.h"
+#include "tml/passes.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,6 +22,7 @@ typedef enum tml_model_format {
 
 typedef struct tml_compile_opts {
     bool keep_dead_channels; /* skip the (exact) dead-channel removal */
+    bool no_passes;          /* skip the graph passes of tml/passes.h */
 } tml_compile_opts_t;
 
 typedef struct tml_compiled {
@@ -34,6 +36,8 @@ typedef struct tml_compiled {
     int64_t macs_executed;  /* after graph passes: what the device computes */
     tml_dead_channel_stats_t dead_channels;
     int n_model_ops;        /* IR nodes before lowering */
+    tml_pass_stats_t passes; /* what the graph passes did */
+    int64_t macs_passes_saved; /* MACs the passes removed (folded, dead) */
 } tml_compiled_t;
 
 /* What kind of file buf is, from its bytes (and path's extension for ONNX,
