@@ -91,6 +91,10 @@ void tml_compiled_free(tml_compiled_t *c)
     tml_lowered_free(&c->lowered);
     tml_plan_free(&c->plan);
     tml_free(c->pkg);
+    tml_quant_report_free(c->quant);
+    tml_free(c->quant);
+    tml_prune_report_free(c->prune);
+    tml_free(c->prune);
     memset(c, 0, sizeof(*c));
 }
 
@@ -107,6 +111,20 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
             out->macs += tml_ir_node_macs(&out->graph, &out->graph.nodes[i]);
         if (!opts || !opts->no_passes)
             st = tml_passes_run(&out->graph, &out->passes, err);
+    }
+    if (st == TML_OK && opts && tml_prune_wanted(&opts->prune)) {
+        if (!(out->prune = tml_calloc(1, sizeof(*out->prune))))
+            st = tml_err_set(err, TML_ERR_NOMEM, "out of memory");
+        else
+            st = tml_prune(&out->graph, &opts->prune, opts->eval ? opts->eval : opts->calib,
+                           out->prune, err);
+    }
+    if (st == TML_OK && opts && opts->quantize) {
+        if (!(out->quant = tml_calloc(1, sizeof(*out->quant))))
+            st = tml_err_set(err, TML_ERR_NOMEM, "out of memory");
+        else
+            st = tml_quantize(&out->graph, opts->calib, opts->eval, &opts->quant, out->quant,
+                              err);
     }
     if (st == TML_OK) {
         int64_t macs_after = 0;

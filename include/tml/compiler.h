@@ -8,6 +8,8 @@
 #include "tml/package.h"
 #include "tml/pass_dead_channels.h"
 #include "tml/passes.h"
+#include "tml/prune.h"
+#include "tml/quant.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +25,14 @@ typedef enum tml_model_format {
 typedef struct tml_compile_opts {
     bool keep_dead_channels; /* skip the (exact) dead-channel removal */
     bool no_passes;          /* skip the graph passes of tml/passes.h */
+    /* Post-training int8 quantization of a float model (tml/quant.h):
+     * with quantize set, calib is required; eval (may be NULL) is where
+     * the report measures errors and, with labels, accuracy. */
+    bool quantize;
+    tml_quant_opts_t quant;
+    const tml_calib_set_t *calib;
+    const tml_calib_set_t *eval;
+    tml_prune_opts_t prune;  /* pruning before quantization (tml/prune.h) */
 } tml_compile_opts_t;
 
 typedef struct tml_compiled {
@@ -38,6 +48,8 @@ typedef struct tml_compiled {
     int n_model_ops;        /* IR nodes before lowering */
     tml_pass_stats_t passes; /* what the graph passes did */
     int64_t macs_passes_saved; /* MACs the passes removed (folded, dead) */
+    tml_quant_report_t *quant; /* set when quantized (owned) */
+    tml_prune_report_t *prune; /* set when pruned (owned) */
 } tml_compiled_t;
 
 /* What kind of file buf is, from its bytes (and path's extension for ONNX,
