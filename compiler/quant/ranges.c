@@ -10,7 +10,8 @@
  * threshold i bins wide, the clipped reference distribution P (outliers
  * added to its last bin) is merged into as many levels as int8 gives that
  * side and expanded back over P's non-empty bins as Q; the threshold with
- * the smallest KL(P || Q) wins.
+ * the smallest KL(P || Q) wins. For a never-negative tensor (after a
+ * ReLU) the bin holding zero is left out: see entropy_range.
  */
 #include <math.h>
 #include <string.h>
@@ -120,6 +121,11 @@ static void entropy_range(const tml_range_stats_t *s, float *lo, float *hi)
             int t = (int)(centre / top * TML_HIST_BINS);
             hist[t < TML_HIST_BINS ? t : TML_HIST_BINS - 1] += s->hist[b];
         }
+        /* The spike of exact zeros a ReLU leaves is represented exactly
+         * whatever the threshold (0 is a level), but it would dominate the
+         * divergence of the smoothed Q and drive the threshold down, so
+         * the first bin does not take part. */
+        hist[0] = 0;
         *lo = 0.0f;
         *hi = fminf(kl_threshold(hist, TML_HIST_BINS, top, 255), s->max);
         return;
