@@ -58,6 +58,9 @@ tml_status_t tml_model_import(const uint8_t *buf, size_t len, const char *path,
         return tml_tflite_import(buf, len, name, g, err);
     case TML_FORMAT_ONNX: {
         tml_status_t st = tml_onnx_import(buf, len, path, g, err);
+        /* QDQ / QLinear models become int8 ops with their own params. */
+        if (st == TML_OK && (st = tml_quant_fold_qdq(g, NULL, err)) != TML_OK)
+            tml_ir_free(g);
         if (st != TML_OK)
             tml_err_wrap(err, "%s", name);
         return st;

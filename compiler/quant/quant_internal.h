@@ -49,4 +49,18 @@ void tml_range_choose(const tml_range_stats_t *s, const tml_quant_opts_t *opts, 
 /* int8 asymmetric params for [lo, hi] (0 is made representable). */
 void tml_quant_params(float lo, float hi, float *scale, int32_t *zero_point);
 
+/* Whether node n can run on int8 kernels (weights constant, ...). */
+bool tml_quant_has_int8_kernel(const tml_ir_graph_t *g, const tml_ir_node_t *n);
+/* Ops whose int8 kernels do not rescale: output params = input params. */
+bool tml_quant_passes_through(tml_ir_op_t op);
+/* New int8 tensors for float constants (see quantize.c): per-channel
+ * symmetric weights (axis 0, or the last axis when depthwise; on their own
+ * grid if use_grid and they carry a symmetric one), the int32 bias with
+ * scale in_scale * w_scales[c], and a per-tensor int8 constant. */
+tml_status_t tml_quant_weights(tml_ir_graph_t *g, int32_t w, bool depthwise, bool use_grid,
+                               int32_t *out, float **scales, int32_t *n_ch, tml_err_t *err);
+tml_status_t tml_quant_bias(tml_ir_graph_t *g, int32_t b, float in_scale, const float *w_scales,
+                            int32_t ch, int32_t *out, tml_err_t *err);
+tml_status_t tml_quant_const(tml_ir_graph_t *g, int32_t c, int32_t *out, tml_err_t *err);
+
 #endif /* TML_QUANT_INTERNAL_H */

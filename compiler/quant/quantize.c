@@ -87,7 +87,7 @@ static tml_status_t calibrate(const tml_ir_graph_t *g, const tml_calib_set_t *ca
 
 /* ---- which ops run int8 ---- */
 
-static bool has_int8_kernel(const tml_ir_graph_t *g, const tml_ir_node_t *n)
+bool tml_quant_has_int8_kernel(const tml_ir_graph_t *g, const tml_ir_node_t *n)
 {
     switch (n->op) {
     case TML_OP_CONV2D:
@@ -115,7 +115,7 @@ static bool has_int8_kernel(const tml_ir_graph_t *g, const tml_ir_node_t *n)
 }
 
 /* Ops whose int8 kernels move bytes (or take a max/mean) without rescaling. */
-static bool passes_quant_through(tml_ir_op_t op)
+bool tml_quant_passes_through(tml_ir_op_t op)
 {
     return op == TML_OP_RESHAPE || op == TML_OP_TRANSPOSE || op == TML_OP_PAD ||
            op == TML_OP_SLICE || op == TML_OP_SPLIT || op == TML_OP_MAX_POOL2D ||
@@ -175,10 +175,23 @@ static tml_status_t new_tensor(qctx_t *q, int32_t like, const char *suffix, tml_
     return TML_OK;
 }
 
+/* Whether the float weights t carry a symmetric int8 grid (from a
+ * pre-quantized model) of one scale or one per channel. */
+static bool usable_grid(const tml_ir_tensor_t *t, int32_t ch)
+{
+    if (t->quant.n != 1 && t->quant.n != ch)
+        return false;
+    for (int i = 0; i < t->quant.n; i++)
+        if (t->quant.zero_point[i] != 0 || !(t->quant.scale[i] > 0.0f))
+            return false;
+    return true;
+}
+
 /* Per-channel symmetric int8 weights; *scales (owned by the caller) gets
- * one scale per channel. */
-static tml_status_t quant_weights(qctx_t *q, int32_t w, bool depthwise, int32_t *out,
-                                  float **scales, int32_t *n_ch)
+ * one scale per channel. Weights that carry a symmetric grid (use_grid)
+ * are put back on it: a pre-quantized model keeps its own int8 values. */
+static tml_status_t quant_weights(qctx_t *q, int32_t w, bool depthwise, bool use_grid,
+                                  int32_t *out, float **scales, int32_t *n_ch)
 {
     const tml_ir_tensor_t *t = &q->g->tensors[w];
     if (t->dtype != TML_DT_F32 || t->n_dims < 2)
@@ -203,11 +216,12 @@ static tml_status_t quant_weights(qctx_t *q, int32_t w, bool depthwise, int32_t 
         if (a > s[CH_OF(k)])
             s[CH_OF(k)] = a;
     }
+    bool grid = use_grid && usable_grid(t, ch);
     for (int32_t c = 0; c < ch; c++)
-        s[c] = s[c] > 0.0f ? s[c] / 127.0f : 1.0f;
+        s[c] = grid ? t->quant.scale[t->quant.n == 1 ? 0 : c] : s[c] > 0.0f ? s[c] / 127.0f : 1.0f;
     for (int64_t k = 0; k < n; k++) {
         float r = roundf(v[k] / s[CH_OF(k)]);
-        data[k] = (int8_t)(r < -127.0f ? -127 : r > 127.0f ? 127 : r);
+        data[k] = (int8_t)(r < (grid ? -128.0f : -127.0f) ? (grid ? -128 : -127) : r > 127.0f ? 127 : r);
     }
 #undef CH_OF
     tml_status_t st = new_tensor(q, w, "int8", TML_DT_I8, out);
@@ -304,7 +318,7 @@ static tml_status_t rewrite_node(qctx_t *q, tml_ir_node_t n, const float *lo, co
     memcpy(ins, n.in, (size_t)n.n_in * sizeof(int32_t));
     memcpy(outs, n.out, (size_t)n.n_out * sizeof(int32_t));
     tml_status_t st = TML_OK;
-    *is_float = !has_int8_kernel(g, &n);
+    *is_float = !tml_quant_has_int8_kernel(g, &n);
     /* Output params: fixed, passed through, or from the observed range. */
     for (int j = 0; j < n.n_out; j++) {
         int32_t o = outs[j];
@@ -316,7 +330,7 @@ static tml_status_t rewrite_node(qctx_t *q, tml_ir_node_t n, const float *lo, co
         } else if (!*is_float && n.op == TML_OP_TANH) {
             s = 1.0f / 128.0f;
             zp = 0;
-        } else if (!*is_float && passes_quant_through(n.op) && q->assigned[ins[0]]) {
+        } else if (!*is_float && tml_quant_passes_through(n.op) && q->assigned[ins[0]]) {
             s = q->scale[ins[0]];
             zp = q->zp[ins[0]];
         } else {
@@ -352,7 +366,8 @@ static tml_status_t rewrite_node(qctx_t *q, tml_ir_node_t n, const float *lo, co
         n.op == TML_OP_FULLY_CONNECTED) {
         float *w_scales = NULL;
         int32_t ch = 0;
-        st = quant_weights(q, ins[1], n.op == TML_OP_DEPTHWISE_CONV2D, &ins[1], &w_scales, &ch);
+        st = quant_weights(q, ins[1], n.op == TML_OP_DEPTHWISE_CONV2D, false, &ins[1], &w_scales,
+                           &ch);
         if (st == TML_OK && n.n_in > 2 && ins[2] >= 0)
             st = quant_bias(q, ins[2], q->scale[ins[0]], w_scales, ch, &ins[2]);
         tml_free(w_scales);
@@ -364,6 +379,26 @@ static tml_status_t rewrite_node(qctx_t *q, tml_ir_node_t n, const float *lo, co
     if (st == TML_OK)
         st = emit(q, n.op, ins, n.n_in, outs, n.n_out, &n.attrs, n.name);
     return st;
+}
+
+tml_status_t tml_quant_weights(tml_ir_graph_t *g, int32_t w, bool depthwise, bool use_grid,
+                               int32_t *out, float **scales, int32_t *n_ch, tml_err_t *err)
+{
+    qctx_t q = {.g = g, .err = err};
+    return quant_weights(&q, w, depthwise, use_grid, out, scales, n_ch);
+}
+
+tml_status_t tml_quant_bias(tml_ir_graph_t *g, int32_t b, float in_scale, const float *w_scales,
+                            int32_t ch, int32_t *out, tml_err_t *err)
+{
+    qctx_t q = {.g = g, .err = err};
+    return quant_bias(&q, b, in_scale, w_scales, ch, out);
+}
+
+tml_status_t tml_quant_const(tml_ir_graph_t *g, int32_t c, int32_t *out, tml_err_t *err)
+{
+    qctx_t q = {.g = g, .err = err};
+    return quant_const(&q, c, out);
 }
 
 static tml_status_t check_float(const tml_ir_graph_t *g, tml_err_t *err)

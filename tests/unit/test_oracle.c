@@ -8,11 +8,14 @@
  * int8 packages (calibrated on separate inputs) must agree on the top-1
  * class for >= 90% of the test inputs with an output SQNR >= 20 dB; on
  * digits, float vs int8 vs pruned accuracy on the held-out split is printed
- * and bounded (int8 within 2 points of float).
+ * and bounded (int8 within 2 points of float). tests/models/
+ * make_qdq_models.py adds pre-quantized models (QDQ; QLinearConv and
+ * QLinearMatMul) that must import as int8 and match onnxruntime.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <utime.h>
 
 #include "tml_test.h"
 #include "tml/compiler.h"
@@ -54,13 +57,22 @@ static int group_setup(void **state)
     char stamp[1100], script[1100], cmd[4096];
     snprintf(stamp, sizeof(stamp), "%s/stamp.txt", out_dir);
     snprintf(script, sizeof(script), "%s/tests/models/make_torch_models.py", TML_SOURCE_DIR);
-    if (!file_exists(stamp) || mtime(stamp) < mtime(script)) {
+    char qdq_script[1100];
+    snprintf(qdq_script, sizeof(qdq_script), "%s/tests/models/make_qdq_models.py", TML_SOURCE_DIR);
+    if (!file_exists(stamp) || mtime(stamp) < mtime(script) || mtime(stamp) < mtime(qdq_script)) {
         snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %s > %s.log 2>&1", script, out_dir,
                  out_dir);
         if (system(cmd) != 0) {
             fprintf(stderr, "oracle: %s failed, see %s.log\n", script, out_dir);
             return -1;
         }
+        snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/models/make_qdq_models.py %s >> "
+                 "%s.log 2>&1", TML_SOURCE_DIR, out_dir, out_dir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "oracle: make_qdq_models.py failed, see %s.log\n", out_dir);
+            return -1;
+        }
+        utime(stamp, NULL); /* both scripts done: the stamp is current */
     }
     char ort[1100];
     snprintf(ort, sizeof(ort), "%s/node_modules/onnxruntime-node/package.json", TML_SOURCE_DIR);
@@ -70,8 +82,8 @@ static int group_setup(void **state)
                         "comparing with PyTorch only\n");
         return 0;
     }
-    const char *models[] = {"cnn", "dsnet", "mlp", "resnet"};
-    for (int i = 0; i < 4; i++) {
+    const char *models[] = {"cnn", "dsnet", "mlp", "resnet", "qdq", "qlinear"};
+    for (int i = 0; i < 6; i++) {
         if (file_exists(path_in(models[i], "ort.npy")) &&
             mtime(path_in(models[i], "ort.npy")) >= mtime(stamp))
             continue;
@@ -303,6 +315,50 @@ static void test_digits(void **state)
     tml_calib_free(&calib);
 }
 
+/* Pre-quantized ONNX (QDQ pairs; QLinearConv / QLinearMatMul with uint8
+ * activations) imports as int8 ops: no float conv or fully-connected
+ * kernel is left, and results agree with onnxruntime running the model's
+ * own int8 arithmetic within 2 steps of the output scale. */
+static void check_prequantized(const char *name, float out_scale)
+{
+    char model[1200];
+    snprintf(model, sizeof(model), "%s", path_in(name, "model.onnx"));
+    tml_compiled_t c;
+    tml_err_t err;
+    tml_err_clear(&err);
+    TML_ASSERT_OK_ERR(tml_compile_file(model, NULL, &c, &err), &err);
+    int n_int8 = 0;
+    for (int k = 0; k < c.lowered.n_ops; k++) {
+        const char *kn = tml_kernel_name(c.lowered.ops[k].kernel);
+        if (!strcmp(kn, "CONV2D_F32") || !strcmp(kn, "FC_F32"))
+            fail_msg("%s: kernel %d is %s", name, k, kn);
+        n_int8 += !strcmp(kn, "CONV2D_S8") || !strcmp(kn, "FC_S8");
+    }
+    assert_int_equal(n_int8, 2);
+    tml_calib_set_t inputs = load_set(model, path_in(name, "inputs.npy"), NULL);
+    size_t per;
+    float *ours = run_pkg(c.pkg, c.pkg_len, &inputs, &per);
+    tml_compiled_free(&c);
+    if (have_ort) {
+        size_t n_ort;
+        float *ort = load_npy(path_in(name, "ort.npy"), &n_ort);
+        assert_int_equal(n_ort, per * (size_t)inputs.n_samples);
+        double m = 0;
+        for (size_t i = 0; i < n_ort; i++)
+            m = fmax(m, fabs((double)ours[i] - ort[i]));
+        printf("oracle %-7s pre-quantized, int8 kernels: max abs err vs onnxruntime %.4f "
+               "(%.1f output steps)\n", name, m, m / out_scale);
+        if (m > 2.01 * out_scale)
+            fail_msg("%s: max abs error %g vs onnxruntime, over 2 output steps", name, m);
+        free(ort);
+    }
+    free(ours);
+    tml_calib_free(&inputs);
+}
+
+static void test_qdq(void **state) { (void)state; check_prequantized("qdq", 6.0f / 255); }
+static void test_qlinear(void **state) { (void)state; check_prequantized("qlinear", 4.0f / 255); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +367,8 @@ int main(void)
         cmocka_unit_test(test_mlp),
         cmocka_unit_test(test_resnet),
         cmocka_unit_test(test_digits),
+        cmocka_unit_test(test_qdq),
+        cmocka_unit_test(test_qlinear),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
