@@ -356,6 +356,33 @@ static void check_prequantized(const char *name, float out_scale)
     tml_calib_free(&inputs);
 }
 
+/* Importing a QLinear model (the QDQ rewrite and folding included) with
+ * each allocation failing in turn: clean errors, no leaks. */
+typedef struct {
+    const char *path;
+    tml_ir_graph_t g;
+} load_walk_t;
+
+static tml_status_t load_op(void *p)
+{
+    load_walk_t *w = p;
+    return tml_model_load(w->path, &w->g, NULL);
+}
+
+static void load_cleanup(void *p)
+{
+    tml_ir_free(&((load_walk_t *)p)->g);
+}
+
+static void test_qlinear_alloc_failures(void **state)
+{
+    (void)state;
+    char path[1200];
+    snprintf(path, sizeof(path), "%s", path_in("qlinear", "model.onnx"));
+    load_walk_t w = {.path = path};
+    assert_true(tml_test_alloc_walk(load_op, load_cleanup, &w) > 20);
+}
+
 static void test_qdq(void **state) { (void)state; check_prequantized("qdq", 6.0f / 255); }
 static void test_qlinear(void **state) { (void)state; check_prequantized("qlinear", 4.0f / 255); }
 
@@ -369,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_digits),
         cmocka_unit_test(test_qdq),
         cmocka_unit_test(test_qlinear),
+        cmocka_unit_test(test_qlinear_alloc_failures),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -236,6 +236,43 @@ static void test_bad_args(void **state)
     tml_ir_free(&g);
 }
 
+typedef struct {
+    const tml_ir_graph_t *src;
+    const tml_calib_set_t *set;
+    tml_ir_graph_t g;
+} walk_t;
+
+static tml_status_t walk_op(void *p)
+{
+    walk_t *w = p;
+    tml_status_t st = tml_ir_copy(&w->g, w->src);
+    if (st != TML_OK)
+        return st;
+    tml_prune_opts_t opts = {.sparsity = 0.3f, .channels = 0.25f};
+    st = tml_prune(&w->g, &opts, w->set, NULL, NULL);
+    if (st != TML_OK)
+        tml_ir_free(&w->g);
+    return st;
+}
+
+static void walk_cleanup(void *p)
+{
+    tml_ir_free(&((walk_t *)p)->g);
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    tml_ir_graph_t g;
+    build(&g, false);
+    tml_calib_set_t set;
+    make_set(&set, 2);
+    walk_t w = {.src = &g, .set = &set};
+    assert_true(tml_test_alloc_walk(walk_op, walk_cleanup, &w) > 50);
+    tml_ir_free(&g);
+    tml_calib_free(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +280,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_channels_residual_kept, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(test_magnitude, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(test_bad_args, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, tml_test_leak_setup, tml_test_leak_teardown),
     };
     TML_TEST_MAIN(tests);
 }

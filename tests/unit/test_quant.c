@@ -373,6 +373,48 @@ static void test_refuses(void **state)
     tml_calib_free(&calib);
 }
 
+/* Every allocation of a quantization (calibration, rewrite, report)
+ * failing in turn gives a clean out-of-memory error and no leak. */
+typedef struct {
+    const tml_ir_graph_t *src;
+    const tml_calib_set_t *calib;
+    tml_quant_opts_t opts;
+    tml_ir_graph_t g;
+    tml_quant_report_t r;
+} walk_t;
+
+static tml_status_t walk_op(void *p)
+{
+    walk_t *w = p;
+    tml_status_t st = tml_ir_copy(&w->g, w->src);
+    if (st != TML_OK)
+        return st;
+    st = tml_quantize(&w->g, w->calib, NULL, &w->opts, &w->r, NULL);
+    if (st != TML_OK)
+        tml_ir_free(&w->g);
+    return st;
+}
+
+static void walk_cleanup(void *p)
+{
+    walk_t *w = p;
+    tml_quant_report_free(&w->r);
+    tml_ir_free(&w->g);
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    tml_ir_graph_t g;
+    build_net(&g);
+    tml_calib_set_t calib;
+    make_set(&calib, 2, 72, 5, 2.0f);
+    walk_t w = {.src = &g, .calib = &calib, .opts = {.method = TML_CALIB_PERCENTILE}};
+    assert_true(tml_test_alloc_walk(walk_op, walk_cleanup, &w) > 100);
+    tml_ir_free(&g);
+    tml_calib_free(&calib);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_json, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(test_calib_load, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(test_refuses, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, tml_test_leak_setup, tml_test_leak_teardown),
     };
     TML_TEST_MAIN(tests);
 }

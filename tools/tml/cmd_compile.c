@@ -282,9 +282,9 @@ int tml_cmd_compile(int argc, char **argv)
     }
     if (code == 0 && !strcmp(backend, "package")) {
         if (tml_file_write(out, c.pkg, c.pkg_len, &err) == TML_OK)
-            printf("%s: %zu bytes (%u weights), arena %u bytes, %lld MACs, %d kernels, backend package\n",
+            printf("%s: %zu bytes (%u weights), arena %u bytes, %lld MACs (%lld executed), %d kernels, backend package\n",
                    out, c.pkg_len, (unsigned)c.const_bytes, (unsigned)c.plan.arena_len,
-                   (long long)c.macs, c.lowered.n_ops);
+                   (long long)c.macs, (long long)c.macs_executed, c.lowered.n_ops);
         else
             code = 1;
     } else if (code == 0 && !strcmp(backend, "c")) {
