@@ -58,6 +58,9 @@ tml_status_t tml_model_import(const uint8_t *buf, size_t len, const char *path,
         return tml_tflite_import(buf, len, name, g, err);
     case TML_FORMAT_ONNX: {
         tml_status_t st = tml_onnx_import(buf, len, path, g, err);
+        /* QDQ / QLinear models become int8 ops with their own params. */
+        if (st == TML_OK && (st = tml_quant_fold_qdq(g, NULL, err)) != TML_OK)
+            tml_ir_free(g);
         if (st != TML_OK)
             tml_err_wrap(err, "%s", name);
         return st;
@@ -91,6 +94,10 @@ void tml_compiled_free(tml_compiled_t *c)
     tml_lowered_free(&c->lowered);
     tml_plan_free(&c->plan);
     tml_free(c->pkg);
+    tml_quant_report_free(c->quant);
+    tml_free(c->quant);
+    tml_prune_report_free(c->prune);
+    tml_free(c->prune);
     memset(c, 0, sizeof(*c));
 }
 
@@ -105,12 +112,34 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
     if (st == TML_OK) {
         for (int i = 0; i < out->graph.n_nodes; i++)
             out->macs += tml_ir_node_macs(&out->graph, &out->graph.nodes[i]);
+        if (!opts || !opts->no_passes)
+            st = tml_passes_run(&out->graph, &out->passes, err);
+    }
+    if (st == TML_OK && opts && tml_prune_wanted(&opts->prune)) {
+        if (!(out->prune = tml_calloc(1, sizeof(*out->prune))))
+            st = tml_err_set(err, TML_ERR_NOMEM, "out of memory");
+        else
+            st = tml_prune(&out->graph, &opts->prune, opts->eval ? opts->eval : opts->calib,
+                           out->prune, err);
+    }
+    if (st == TML_OK && opts && opts->quantize) {
+        if (!(out->quant = tml_calloc(1, sizeof(*out->quant))))
+            st = tml_err_set(err, TML_ERR_NOMEM, "out of memory");
+        else
+            st = tml_quantize(&out->graph, opts->calib, opts->eval, &opts->quant, out->quant,
+                              err);
+    }
+    if (st == TML_OK) {
+        int64_t macs_after = 0;
+        for (int i = 0; i < out->graph.n_nodes; i++)
+            macs_after += tml_ir_node_macs(&out->graph, &out->graph.nodes[i]);
+        out->macs_passes_saved = out->macs - macs_after;
         if (!opts || !opts->keep_dead_channels)
             st = tml_pass_dead_channels(&out->graph, &out->dead_channels, err);
     }
     if (st == TML_OK) {
         out->n_model_ops = out->graph.n_nodes;
-        out->macs_executed = out->macs - out->dead_channels.macs_saved;
+        out->macs_executed = out->macs - out->macs_passes_saved - out->dead_channels.macs_saved;
         st = tml_lower_graph_for(&out->graph, opts && !opts->optimize_ram ? opts->target : NULL,
                                  &out->lowered, err);
     }

@@ -72,6 +72,61 @@ static json_t *arena_tensors_json(const tml_compiled_t *c)
     return arr;
 }
 
+static json_t *error_json(const tml_quant_error_t *e)
+{
+    return json_pack("{s:f, s:f, s:f}", "sqnr_db", e->sqnr_db, "max_abs_err", e->max_abs_err,
+                     "mean_abs_err", e->mean_abs_err);
+}
+
+json_t *tml_report_quant_json(const tml_quant_report_t *q)
+{
+    json_t *layers = json_array(), *outputs = json_array();
+    for (int l = 0; l < q->n_layers; l++) {
+        const tml_quant_layer_t *y = &q->layers[l];
+        json_t *j = error_json(&y->err);
+        json_object_set_new(j, "name", json_string(y->name));
+        json_object_set_new(j, "op", json_string(tml_ir_op_name(y->op)));
+        json_object_set_new(j, "range", json_pack("[f, f]", (double)y->lo, (double)y->hi));
+        json_object_set_new(j, "float", json_boolean(y->is_float));
+        json_array_append_new(layers, j);
+    }
+    for (int k = 0; k < q->n_outputs; k++)
+        json_array_append_new(outputs, error_json(&q->outputs[k]));
+    json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:i, s:f, s:o, s:o}", "dtype", "int8",
+                          "calibration", tml_calib_method_name(q->method), "calibration_samples",
+                          q->n_calib, "eval_samples", q->n_eval, "float_ops", q->n_float_ops,
+                          "top1_agreement", q->top1_agreement, "layers", layers, "outputs",
+                          outputs);
+    if (j && q->have_labels) {
+        json_object_set_new(j, "accuracy_float", json_real(q->accuracy_float));
+        json_object_set_new(j, "accuracy_int8", json_real(q->accuracy_int8));
+    }
+    return j;
+}
+
+json_t *tml_report_prune_json(const tml_prune_report_t *p)
+{
+    json_t *j = json_pack("{s:f, s:f, s:I, s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:i}",
+                          "sparsity", (double)p->sparsity, "channels", (double)p->channels,
+                          "weights_total", (json_int_t)p->weights_total,
+                          "weights_zero", (json_int_t)p->weights_zero,
+                          "layers_structured", p->layers_structured,
+                          "channels_removed", p->channels_removed,
+                          "macs_before", (json_int_t)p->macs_before,
+                          "macs_after", (json_int_t)p->macs_after,
+                          "params_before", (json_int_t)p->params_before,
+                          "params_after", (json_int_t)p->params_after, "eval_samples", p->n_eval);
+    if (j && p->n_eval) {
+        json_object_set_new(j, "top1_agreement", json_real(p->top1_agreement));
+        json_object_set_new(j, "output_error", error_json(&p->output_err));
+    }
+    if (j && p->have_labels) {
+        json_object_set_new(j, "accuracy_before", json_real(p->accuracy_before));
+        json_object_set_new(j, "accuracy_after", json_real(p->accuracy_after));
+    }
+    return j;
+}
+
 json_t *tml_report_json(const tml_compiled_t *c, const char *path)
 {
     const tml_ir_graph_t *g = &c->graph;
@@ -141,6 +196,17 @@ json_t *tml_report_json(const tml_compiled_t *c, const char *path)
                             json_pack("{s:i, s:I, s:I}", "removed", c->dead_channels.channels_removed,
                                       "weight_bytes_saved", (json_int_t)c->dead_channels.weight_bytes_saved,
                                       "macs_saved", (json_int_t)c->dead_channels.macs_saved));
+        json_object_set_new(report, "passes",
+                            json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "constants_folded",
+                                      c->passes.const_folded, "identities_removed",
+                                      c->passes.identities_removed, "batchnorms_folded",
+                                      c->passes.bn_folded, "pads_fused", c->passes.pads_fused,
+                                      "activations_fused", c->passes.acts_fused,
+                                      "dead_nodes_removed", c->passes.dead_removed));
+        if (c->quant)
+            json_object_set_new(report, "quantization", tml_report_quant_json(c->quant));
+        if (c->prune)
+            json_object_set_new(report, "pruning", tml_report_prune_json(c->prune));
     } else {
         json_decref(timeline);
     }

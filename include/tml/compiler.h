@@ -8,6 +8,9 @@
 #include "tml/package.h"
 #include "tml/pass_dead_channels.h"
 #include "tml/target.h"
+#include "tml/passes.h"
+#include "tml/prune.h"
+#include "tml/quant.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,6 +32,15 @@ typedef struct tml_compile_opts {
     /* The device compiled for: picks kernels for its features (the DSP
      * extension's int8 kernels). NULL: portable reference kernels. */
     const tml_target_t *target;
+    bool no_passes;          /* skip the graph passes of tml/passes.h */
+    /* Post-training int8 quantization of a float model (tml/quant.h):
+     * with quantize set, calib is required; eval (may be NULL) is where
+     * the report measures errors and, with labels, accuracy. */
+    bool quantize;
+    tml_quant_opts_t quant;
+    const tml_calib_set_t *calib;
+    const tml_calib_set_t *eval;
+    tml_prune_opts_t prune;  /* pruning before quantization (tml/prune.h) */
 } tml_compile_opts_t;
 
 typedef struct tml_compiled {
@@ -42,6 +54,10 @@ typedef struct tml_compiled {
     int64_t macs_executed;  /* after graph passes: what the device computes */
     tml_dead_channel_stats_t dead_channels;
     int n_model_ops;        /* IR nodes before lowering */
+    tml_pass_stats_t passes; /* what the graph passes did */
+    int64_t macs_passes_saved; /* MACs the passes removed (folded, dead) */
+    tml_quant_report_t *quant; /* set when quantized (owned) */
+    tml_prune_report_t *prune; /* set when pruned (owned) */
 } tml_compiled_t;
 
 /* What kind of file buf is, from its bytes (and path's extension for ONNX,

@@ -18,6 +18,7 @@
 #include "tml/backend.h"
 #include "tml/backend_c.h"
 #include "tml/fit.h"
+#include "tml/report.h"
 
 static int usage(void)
 {
@@ -31,7 +32,16 @@ static int usage(void)
           "             compiler from the backends file\n"
           "  --name     C identifier for generated code (default: from the model file name)\n"
           "  --optimize speed (default: the target's fastest kernels) or ram (kernels that\n"
-          "             run in place, for the smallest arena)\n",
+          "             run in place, for the smallest arena)\n"
+          "  --quantize int8          post-training int8 quantization of a float model\n"
+          "  --calib DIR_OR_NPY       calibration inputs: an .npy [N, <input shape>] or a folder of them\n"
+          "  --calib-method M         minmax (default), percentile or entropy\n"
+          "  --percentile P           kept percentage for percentile calibration (default 99.99)\n"
+          "  --prune SPARSITY         zero this fraction of each layer's weights (magnitude)\n"
+          "  --prune-channels F       remove this fraction of output channels where possible\n"
+          "  --eval NPY [--eval-labels NPY]  where errors (and accuracy) are measured\n"
+          "  --report FILE            write the JSON report (tml inspect --json) with\n"
+          "                           the quantization/pruning errors\n",
           stderr);
     return 2;
 }
@@ -106,6 +116,7 @@ int tml_cmd_compile(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *target_name = NULL, *backend = "package";
     const char *backends_file = NULL, *name_arg = NULL;
+    const char *calib_path = NULL, *eval_path = NULL, *labels_path = NULL, *report_path = NULL;
     tml_compile_opts_t opts;
     memset(&opts, 0, sizeof(opts));
     for (int i = 1; i < argc; i++) {
@@ -131,6 +142,38 @@ int tml_cmd_compile(int argc, char **argv)
             }
             opts.optimize_ram = !strcmp(v, "ram");
         }
+        else if (!strcmp(a, "--quantize") && has_value) {
+            if (strcmp(argv[++i], "int8")) {
+                fprintf(stderr, "tml compile: --quantize takes int8 (got '%s')\n", argv[i]);
+                return 2;
+            }
+            opts.quantize = true;
+        } else if (!strcmp(a, "--calib") && has_value)
+            calib_path = argv[++i];
+        else if (!strcmp(a, "--calib-method") && has_value) {
+            const char *m = argv[++i];
+            if (!strcmp(m, "minmax"))
+                opts.quant.method = TML_CALIB_MINMAX;
+            else if (!strcmp(m, "percentile"))
+                opts.quant.method = TML_CALIB_PERCENTILE;
+            else if (!strcmp(m, "entropy") || !strcmp(m, "kl"))
+                opts.quant.method = TML_CALIB_ENTROPY;
+            else {
+                fprintf(stderr, "tml compile: unknown --calib-method '%s' (minmax, percentile, entropy)\n", m);
+                return 2;
+            }
+        } else if (!strcmp(a, "--percentile") && has_value)
+            opts.quant.percentile = strtof(argv[++i], NULL);
+        else if (!strcmp(a, "--prune") && has_value)
+            opts.prune.sparsity = strtof(argv[++i], NULL);
+        else if (!strcmp(a, "--prune-channels") && has_value)
+            opts.prune.channels = strtof(argv[++i], NULL);
+        else if (!strcmp(a, "--eval") && has_value)
+            eval_path = argv[++i];
+        else if (!strcmp(a, "--eval-labels") && has_value)
+            labels_path = argv[++i];
+        else if (!strcmp(a, "--report") && has_value)
+            report_path = argv[++i];
         else if (a[0] != '-' && !model)
             model = a;
         else {
@@ -157,11 +200,74 @@ int tml_cmd_compile(int argc, char **argv)
 
     tml_err_t err;
     tml_err_clear(&err);
+    if (opts.quantize && !calib_path) {
+        fprintf(stderr, "tml compile: --quantize int8 needs --calib DIR_OR_NPY\n");
+        return 2;
+    }
+    if (labels_path && !eval_path) {
+        fprintf(stderr, "tml compile: --eval-labels needs --eval\n");
+        return 2;
+    }
     tml_compiled_t c;
     opts.target = target;
-    if (tml_compile_file(model, &opts, &c, &err) != TML_OK) {
+    tml_calib_set_t calib, eval;
+    memset(&calib, 0, sizeof(calib));
+    memset(&eval, 0, sizeof(eval));
+    tml_ir_graph_t g;
+    tml_status_t st = tml_model_load(model, &g, &err);
+    if (st == TML_OK && calib_path && (st = tml_calib_load(calib_path, NULL, &g, &calib, &err)) == TML_OK)
+        opts.calib = &calib;
+    if (st == TML_OK && eval_path &&
+        (st = tml_calib_load(eval_path, labels_path, &g, &eval, &err)) == TML_OK)
+        opts.eval = &eval;
+    if (st == TML_OK)
+        st = tml_compile_graph(&g, &opts, &c, &err);
+    else
+        tml_ir_free(&g);
+    tml_calib_free(&calib);
+    tml_calib_free(&eval);
+    if (st != TML_OK) {
         fprintf(stderr, "tml compile: %s\n", tml_err_message(&err));
         return 1;
+    }
+    if (c.prune) {
+        const tml_prune_report_t *p = c.prune;
+        printf("pruned: %lld of %lld weights zero, %d channels removed in %d layers, MACs %lld -> %lld\n",
+               (long long)p->weights_zero, (long long)p->weights_total, p->channels_removed,
+               p->layers_structured, (long long)p->macs_before, (long long)p->macs_after);
+        if (p->n_eval)
+            printf("pruned vs unpruned on %d samples: top-1 agreement %.2f%%, output max abs error %.4g\n",
+                   p->n_eval, 100.0 * p->top1_agreement, p->output_err.max_abs_err);
+        if (p->have_labels)
+            printf("accuracy: %.2f%% unpruned, %.2f%% pruned\n", 100.0 * p->accuracy_before,
+                   100.0 * p->accuracy_after);
+    }
+    if (c.quant) {
+        const tml_quant_report_t *q = c.quant;
+        printf("quantized int8 (%s calibration, %d samples; %d ops left float)\n",
+               tml_calib_method_name(q->method), q->n_calib, q->n_float_ops);
+        for (int l = 0; l < q->n_layers; l++)
+            printf("  %-16s %-40s SQNR %6.1f dB  max abs err %.4g\n", tml_ir_op_name(q->layers[l].op),
+                   q->layers[l].name, q->layers[l].err.sqnr_db, q->layers[l].err.max_abs_err);
+        if (q->n_outputs)
+            printf("output vs float on %d samples: SQNR %.1f dB, max abs err %.4g, top-1 agreement %.2f%%\n",
+                   q->n_eval, q->outputs[0].sqnr_db, q->outputs[0].max_abs_err, 100.0 * q->top1_agreement);
+        if (q->have_labels)
+            printf("accuracy: %.2f%% float, %.2f%% int8\n", 100.0 * q->accuracy_float,
+                   100.0 * q->accuracy_int8);
+    }
+    if (report_path) {
+        json_t *report = tml_report_json(&c, model);
+        char *text = report ? json_dumps(report, JSON_INDENT(2)) : NULL;
+        if (!text || tml_file_write(report_path, text, strlen(text), &err) != TML_OK) {
+            fprintf(stderr, "tml compile: cannot write the report %s\n", report_path);
+            free(text);
+            json_decref(report);
+            tml_compiled_free(&c);
+            return 1;
+        }
+        free(text);
+        json_decref(report);
     }
     int code = 0;
     if (target) {
@@ -188,9 +294,9 @@ int tml_cmd_compile(int argc, char **argv)
     }
     if (code == 0 && !strcmp(backend, "package")) {
         if (tml_file_write(out, c.pkg, c.pkg_len, &err) == TML_OK)
-            printf("%s: %zu bytes (%u weights), arena %u bytes, %lld MACs, %d kernels, backend package\n",
+            printf("%s: %zu bytes (%u weights), arena %u bytes, %lld MACs (%lld executed), %d kernels, backend package\n",
                    out, c.pkg_len, (unsigned)c.const_bytes, (unsigned)c.plan.arena_len,
-                   (long long)c.macs, c.lowered.n_ops);
+                   (long long)c.macs, (long long)c.macs_executed, c.lowered.n_ops);
         else
             code = 1;
     } else if (code == 0 && !strcmp(backend, "c")) {

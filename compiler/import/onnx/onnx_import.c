@@ -178,6 +178,8 @@ static const onnx_op_entry_t op_table[] = {
     {"Mul", onnx_conv_mul},
     {"PRelu", onnx_conv_prelu},
     {"Pad", onnx_conv_pad},
+    {"QLinearConv", onnx_conv_qlinear_conv},
+    {"QLinearMatMul", onnx_conv_qlinear_matmul},
     {"QuantizeLinear", onnx_conv_quantize},
     {"ReduceMean", onnx_conv_reduce_mean},
     {"Relu", onnx_conv_relu},
@@ -459,6 +461,9 @@ static tml_status_t import(const uint8_t *buf, size_t len, const char *model_pat
                         .graph = m->graph, .node_idx = -1};
         st = import_graph(&c, m, nchw);
         tml_free(c.values);
+        for (int i = 0; i < c.n_owned; i++)
+            tml_free(c.owned[i]);
+        tml_free(c.owned);
         if (st != TML_OK)
             tml_err_wrap(err, "onnx");
     }

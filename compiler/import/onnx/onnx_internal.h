@@ -43,6 +43,9 @@ typedef struct onnx_ctx {
     /* The node being converted. */
     const onnx_node_t *node;
     int node_idx;
+    /* Value names made by the importer itself (QLinear* rewrites). */
+    char **owned;
+    int n_owned, cap_owned;
 } onnx_ctx_t;
 
 /* ---- values (onnx_import.c) ---- */
@@ -162,6 +165,8 @@ tml_status_t onnx_conv_hard_swish(onnx_ctx_t *c);
 tml_status_t onnx_conv_softmax(onnx_ctx_t *c);
 tml_status_t onnx_conv_quantize(onnx_ctx_t *c);
 tml_status_t onnx_conv_dequantize(onnx_ctx_t *c);
+tml_status_t onnx_conv_qlinear_conv(onnx_ctx_t *c);
+tml_status_t onnx_conv_qlinear_matmul(onnx_ctx_t *c);
 
 tml_status_t onnx_conv_constant(onnx_ctx_t *c);
 tml_status_t onnx_conv_identity(onnx_ctx_t *c);

@@ -491,6 +491,12 @@ tml_status_t onnx_conv_dequantize(onnx_ctx_t *c)
         }
         st = onnx_out_const(c, 0, TML_DT_F32, rank, dims, out, (size_t)count * 4);
         tml_free(out);
+        /* The float weights remember the grid they came from, so QDQ
+         * folding can restore the model's own int8 values. */
+        onnx_value_t *ov = st == TML_OK ? onnx_value_get(c, c->node->output[0]) : NULL;
+        if (ov && ov->tensor >= 0 &&
+            tml_ir_set_quant(c->g, ov->tensor, q.n, q.scale, q.zero_point, q.axis) != TML_OK)
+            st = onnx_fail(c, TML_ERR_NOMEM, "out of memory");
         qparams_free(&q);
         return st;
     }
