@@ -24,6 +24,7 @@
 
 typedef struct pass {
     tml_ir_graph_t *g;
+    int32_t **lo, **hi; /* per tensor: per-channel value range, or NULL if not tracked */
     int32_t **kval;    /* per tensor: per-channel constant, or NULL if not tracked */
     uint8_t **remove;  /* per tensor: per-channel removal decision */
     int n_tensors;
@@ -144,42 +145,53 @@ static int foldable(const tml_ir_node_t *n, const tml_ir_tensor_t *in, int32_t k
 
 /* ---- analyse ---------------------------------------------------------- */
 
-static void analyse_weighted(pass_t *p, const tml_ir_node_t *n, int32_t *kout)
+/* Value range [lo, hi] of a weighted node's output channel o, by interval
+ * arithmetic over its inputs' ranges: the requantization is monotone in the
+ * accumulator, so the ends of the accumulator's range give the ends of the
+ * output's. Where the two ends meet, the channel is one constant at every
+ * pixel: all-zero weights are the simplest case, a ReLU that every possible
+ * input leaves at zero is another. Padding feeds the zero point, so a padded
+ * conv lets every input also contribute 0. */
+static void analyse_weighted(pass_t *p, const tml_ir_node_t *n, int32_t *lo_out, int32_t *hi_out)
 {
     const tml_ir_graph_t *g = p->g;
     const tml_ir_tensor_t *in = &g->tensors[n->in[0]], *w = &g->tensors[n->in[1]];
     const tml_ir_tensor_t *out = &g->tensors[n->out[0]];
     const tml_ir_tensor_t *b = n->n_in > 2 && n->in[2] >= 0 ? &g->tensors[n->in[2]] : NULL;
-    const int32_t *kin = p->kval[n->in[0]];
+    const int32_t *lo_in = p->lo[n->in[0]], *hi_in = p->hi[n->in[0]];
     int32_t kh_n, kw_n, n_in_ch = channels(in), n_out = n_outputs_of(n, w);
     kernel_window(w, n->op, &kh_n, &kw_n);
     int32_t in_zp = in->quant.zero_point[0];
     int32_t w_off = n->op == TML_OP_FULLY_CONNECTED && w->quant.n == 1 ? -w->quant.zero_point[0] : 0;
     tml_act_t act = n->op == TML_OP_FULLY_CONNECTED ? n->attrs.act : n->attrs.conv.act;
+    int padded = n->op != TML_OP_FULLY_CONNECTED && has_pads(&n->attrs.conv);
     int32_t mult = n->op == TML_OP_DEPTHWISE_CONV2D ? n_out / n_in_ch : 1;
     for (int32_t o = 0; o < n_out; o++) {
-        int64_t acc = b ? ((const int32_t *)b->data)[o] : 0;
-        int constant = 1;
+        int64_t acc_lo = b ? ((const int32_t *)b->data)[o] : 0, acc_hi = acc_lo;
         int32_t i_first = n->op == TML_OP_DEPTHWISE_CONV2D ? o / mult : 0;
         int32_t i_end = n->op == TML_OP_DEPTHWISE_CONV2D ? i_first + 1 : n_in_ch;
-        for (int32_t i = i_first; i < i_end && constant; i++) {
-            int32_t k = kin ? kin[i] : KNONE;
-            int64_t wsum = 0;
-            int any = 0;
+        for (int32_t i = i_first; i < i_end; i++) {
+            int64_t d_lo = (int64_t)lo_in[i] - in_zp, d_hi = (int64_t)hi_in[i] - in_zp;
+            if (padded && d_lo > 0)
+                d_lo = 0;
+            if (padded && d_hi < 0)
+                d_hi = 0;
             for (int32_t kh = 0; kh < kh_n; kh++)
                 for (int32_t kw = 0; kw < kw_n; kw++) {
-                    int32_t wv = weight(w, n->op, o, kh, kw, i) + w_off;
-                    wsum += wv;
-                    any |= wv != 0;
+                    int64_t wv = weight(w, n->op, o, kh, kw, i) + w_off;
+                    int64_t a = wv * d_lo, c = wv * d_hi;
+                    acc_lo += a < c ? a : c;
+                    acc_hi += a < c ? c : a;
                 }
-            if (!any)
-                continue;
-            if (k == KNONE || !foldable(n, in, k))
-                constant = 0;
-            else
-                acc += wsum * ((int64_t)k - in_zp);
         }
-        kout[o] = constant ? requant(acc, in, w, o, out, act) : KNONE;
+        int32_t q_lo = requant(acc_lo, in, w, o, out, act);
+        int32_t q_hi = requant(acc_hi, in, w, o, out, act);
+        if (q_lo == KNONE || q_hi == KNONE) {
+            q_lo = -128; /* an int32 sum that may wrap: know nothing */
+            q_hi = 127;
+        }
+        lo_out[o] = q_lo;
+        hi_out[o] = q_hi;
     }
 }
 
@@ -190,23 +202,25 @@ static void analyse(pass_t *p)
         const tml_ir_node_t *n = &g->nodes[i];
         if (!understood(p, n))
             continue;
-        int32_t *kout = p->kval[n->out[0]];
-        const int32_t *kin = p->kval[n->in[0]];
-        const tml_ir_tensor_t *out = &g->tensors[n->out[0]];
-        if (!kout)
-            continue;
+        int32_t t_out = n->out[0], t_in = n->in[0];
+        const tml_ir_tensor_t *out = &g->tensors[t_out];
         if (is_weighted(n->op)) {
-            analyse_weighted(p, n, kout);
-        } else if (kin) {
-            /* Pools of a constant give it back (avg: (k*n +- n/2)/n == k), then
-             * the fused activation clamps; a channel-keeping reshape copies. */
+            analyse_weighted(p, n, p->lo[t_out], p->hi[t_out]);
+        } else {
+            /* Pools keep values within their input's range (avg of a constant
+             * k: (k*n +- n/2)/n == k), then the fused activation clamps; a
+             * channel-keeping reshape copies. */
             int32_t lo = INT32_MIN, hi = INT32_MAX;
             if (n->op != TML_OP_RESHAPE)
                 tml_lower_act_range_s8(n->attrs.pool.act, out->quant.scale[0],
                                        out->quant.zero_point[0], &lo, &hi);
-            for (int32_t c = 0; c < channels(out); c++)
-                kout[c] = kin[c] == KNONE ? KNONE : tml_clamp_i32(kin[c], lo, hi);
+            for (int32_t c = 0; c < channels(out); c++) {
+                p->lo[t_out][c] = tml_clamp_i32(p->lo[t_in][c], lo, hi);
+                p->hi[t_out][c] = tml_clamp_i32(p->hi[t_in][c], lo, hi);
+            }
         }
+        for (int32_t c = 0; c < channels(out); c++)
+            p->kval[t_out][c] = p->lo[t_out][c] == p->hi[t_out][c] ? p->lo[t_out][c] : KNONE;
     }
 }
 
@@ -495,18 +509,25 @@ tml_status_t tml_pass_dead_channels(tml_ir_graph_t *g, tml_dead_channel_stats_t 
     pass_t p = {.g = g, .n_tensors = g->n_tensors};
     p.kval = tml_calloc((size_t)g->n_tensors + 1, sizeof(*p.kval));
     p.remove = tml_calloc((size_t)g->n_tensors + 1, sizeof(*p.remove));
-    tml_status_t st = p.kval && p.remove ? TML_OK : TML_ERR_NOMEM;
+    p.lo = tml_calloc((size_t)g->n_tensors + 1, sizeof(*p.lo));
+    p.hi = tml_calloc((size_t)g->n_tensors + 1, sizeof(*p.hi));
+    tml_status_t st = p.kval && p.remove && p.lo && p.hi ? TML_OK : TML_ERR_NOMEM;
     for (int t = 0; t < g->n_tensors && st == TML_OK; t++) {
         if (!is_act_i8(&g->tensors[t]))
             continue;
         int32_t n = channels(&g->tensors[t]);
         p.kval[t] = tml_malloc((size_t)n * sizeof(int32_t) + 1);
         p.remove[t] = tml_calloc((size_t)n + 1, 1);
-        if (!p.kval[t] || !p.remove[t])
+        p.lo[t] = tml_malloc((size_t)n * sizeof(int32_t) + 1);
+        p.hi[t] = tml_malloc((size_t)n * sizeof(int32_t) + 1);
+        if (!p.kval[t] || !p.remove[t] || !p.lo[t] || !p.hi[t])
             st = TML_ERR_NOMEM;
         else
-            for (int32_t c = 0; c < n; c++)
+            for (int32_t c = 0; c < n; c++) {
                 p.kval[t][c] = KNONE;
+                p.lo[t][c] = -128;
+                p.hi[t][c] = 127;
+            }
     }
     int64_t bytes_before = st == TML_OK ? const_bytes(g) : 0;
     int64_t macs_before = st == TML_OK ? total_macs(g) : 0;
@@ -519,12 +540,16 @@ tml_status_t tml_pass_dead_channels(tml_ir_graph_t *g, tml_dead_channel_stats_t 
         stats->weight_bytes_saved = bytes_before - const_bytes(g);
         stats->macs_saved = macs_before - total_macs(g);
     }
-    for (int t = 0; t < p.n_tensors && p.kval && p.remove; t++) {
+    for (int t = 0; t < p.n_tensors && p.kval && p.remove && p.lo && p.hi; t++) {
         tml_free(p.kval[t]);
         tml_free(p.remove[t]);
+        tml_free(p.lo[t]);
+        tml_free(p.hi[t]);
     }
     tml_free(p.kval);
     tml_free(p.remove);
+    tml_free(p.lo);
+    tml_free(p.hi);
     if (st != TML_OK)
         return tml_err_set(err, st, "dead-channel pass: %s", tml_strerror(st));
     return tml_ir_validate(g, err);
