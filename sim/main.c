@@ -6,7 +6,7 @@
  *           [--restart-every S] [--rate R] [--trust-key HEX] [--state DIR]
  *           [--prefix NAME] [--lifetime S] [--infer-period MS]
  *           [--ack-timeout MS] [--seed N] [--report-every S] [--duration S]
- *           [--until-registered] [--json]
+ *           [--until-registered] [--json] [--verbose]
  *
  * Prints a summary line every --report-every seconds (registered,
  * downloading, installed, activated, failed, inferences, registration
@@ -37,7 +37,8 @@ static int usage(void)
             "usage: tml-sim --server coap://HOST:PORT --count N [--profiles LIST] [--loss P]\n"
             "               [--restart-every S] [--rate R] [--trust-key HEX] [--state DIR]\n"
             "               [--prefix NAME] [--lifetime S] [--infer-period MS] [--ack-timeout MS]\n"
-            "               [--seed N] [--report-every S] [--duration S] [--until-registered] [--json]\n");
+            "               [--seed N] [--report-every S] [--duration S] [--until-registered] [--json]\n"
+            "               [--verbose]\n");
     return 2;
 }
 
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     const char *trust = NULL;
     double report_every = 5, duration = 0;
-    bool until_registered = false, json = false;
+    bool until_registered = false, json = false, verbose = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--until-registered")) {
@@ -101,6 +102,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--json")) {
             json = true;
+            continue;
+        }
+        if (!strcmp(a, "--verbose")) {
+            verbose = true;
             continue;
         }
         if (!v)
@@ -125,6 +130,10 @@ int main(int argc, char **argv)
     }
     if (!cfg.server_uri || cfg.n_devices == 0)
         return usage();
+    /* Thousands of agents each warning about a lost registration drown the
+     * summary; --verbose keeps the agents' warnings. */
+    if (!verbose)
+        tml_log_set_level(TML_LOG_ERROR);
     if (cfg.loss > 1.0) /* "--loss 5" means 5 % */
         cfg.loss /= 100.0;
     uint8_t key[32];
