@@ -334,7 +334,7 @@ int main(int argc, char **argv)
         tml_lwm2m_server_add_package(b.srv, spkg, spkg_len, path, sizeof(path), NULL);
         snprintf(uri, sizeof(uri), "%s%s", server_uri, path);
         const char **eps = tml_calloc(count, sizeof(*eps));
-        char (*names)[24] = tml_calloc(count, sizeof(*names));
+        char (*names)[48] = tml_calloc(count, sizeof(*names));
         for (size_t p = 0, i = 0; p < b.n_sims; p++)
             for (size_t j = 0; j < b.sims[p].count; j++, i++) {
                 snprintf(names[i], sizeof(names[i]), "s%zu-%zu", p, j);
