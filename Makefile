@@ -7,6 +7,7 @@ ASAN_BUILD ?= build-asan
 CROSS_CPUS ?= cortex-m0plus cortex-m4 cortex-m7 cortex-m33
 
 .PHONY: all deps build build-asan cross test test-fast demo fuzz-smoke fuzz bench clean format
+.PHONY: bench-fleet
 
 all: build
 
@@ -52,6 +53,12 @@ fuzz:
 
 bench: deps build
 	@bash bench/run.sh $(BUILD)
+	@FLEET_QUICK=1 bash bench/fleet.sh $(BUILD)
+
+# The fleet at full size: 100 000 devices registering, a 1 000-device
+# rollout at 5% loss (bench/RESULTS-fleet.md; several minutes).
+bench-fleet: deps build
+	@bash bench/fleet.sh $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
