@@ -18,11 +18,13 @@ static void usage(FILE *f)
 {
     fputs("usage: tmlaasd --data DIR [--http-port N] [--lwm2m-port N] [--lwm2m-dtls-port N]\n"
           "               [--admin-token T] [--bind ADDR] [--workers N] [--max-body BYTES]\n"
-          "               [--max-upload BYTES] [--store URL]\n"
+          "               [--max-upload BYTES] [--store URL] [--lwm2m-host ADDR] [--require-dtls]\n"
           "  --data DIR          where the store (DIR/tmlaasd.db) and blobs (DIR/blobs) live\n"
           "  --http-port N       HTTP API port (0: any free port; default 8080)\n"
-          "  --lwm2m-port N      LwM2M server UDP port (default 5683)\n"
-          "  --lwm2m-dtls-port N LwM2M DTLS-PSK port (default 5684)\n"
+          "  --lwm2m-port N      LwM2M server UDP port (0: any free port; -1: off; default 5683)\n"
+          "  --lwm2m-dtls-port N LwM2M DTLS-PSK port (0: any free port; -1: off; default 5684)\n"
+          "  --lwm2m-host ADDR   LwM2M bind address, also used in package URIs (default 127.0.0.1)\n"
+          "  --require-dtls      refuse LwM2M registrations over plain UDP\n"
           "  --admin-token T     admin token created on first start (else TML_ADMIN_TOKEN,\n"
           "                      else a generated one is printed)\n"
           "  --bind ADDR         IPv4 address to listen on (default 127.0.0.1)\n"
@@ -46,7 +48,8 @@ int main(int argc, char **argv)
 {
     tml_service_opts_t opts = {0};
     opts.http_port = 8080;
-    long lwm2m_port = 5683, dtls_port = 5684;
+    opts.lwm2m_port = 5683;
+    opts.lwm2m_dtls_port = 5684;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -54,6 +57,10 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--require-dtls")) {
+            opts.require_dtls = true;
+            continue;
         }
         if (!v) {
             fprintf(stderr, "tmlaasd: %s needs a value\n", a);
@@ -71,10 +78,12 @@ int main(int argc, char **argv)
             opts.store_url = v;
         else if (!strcmp(a, "--http-port") && !parse_int(v, 0, 65535, &n))
             opts.http_port = (int)n;
-        else if (!strcmp(a, "--lwm2m-port") && !parse_int(v, 0, 65535, &n))
-            lwm2m_port = n;
-        else if (!strcmp(a, "--lwm2m-dtls-port") && !parse_int(v, 0, 65535, &n))
-            dtls_port = n;
+        else if (!strcmp(a, "--lwm2m-host"))
+            opts.lwm2m_host = v;
+        else if (!strcmp(a, "--lwm2m-port") && !parse_int(v, -1, 65535, &n))
+            opts.lwm2m_port = (int)n;
+        else if (!strcmp(a, "--lwm2m-dtls-port") && !parse_int(v, -1, 65535, &n))
+            opts.lwm2m_dtls_port = (int)n;
         else if (!strcmp(a, "--workers") && !parse_int(v, 1, 64, &n))
             opts.n_workers = (int)n;
         else if (!strcmp(a, "--max-body") && !parse_int(v, 1, 1L << 30, &n))
@@ -110,8 +119,13 @@ int main(int argc, char **argv)
     printf("tmlaasd: data in %s\n", opts.data_dir);
     printf("tmlaasd: http listening on http://%s:%d/api/v1 (OpenAPI at /api/v1/openapi.json)\n",
            opts.bind_addr ? opts.bind_addr : "127.0.0.1", tml_service_http_port(svc));
-    printf("tmlaasd: lwm2m udp port %ld and dtls port %ld requested: the LwM2M server is not in "
-           "this build yet\n", lwm2m_port, dtls_port);
+    const char *lhost = opts.lwm2m_host ? opts.lwm2m_host : "127.0.0.1";
+    if (tml_service_lwm2m_port(svc))
+        printf("tmlaasd: lwm2m listening on coap://%s:%d%s\n", lhost, tml_service_lwm2m_port(svc),
+               opts.require_dtls ? " (registrations need DTLS)" : "");
+    if (tml_service_lwm2m_dtls_port(svc))
+        printf("tmlaasd: lwm2m dtls-psk listening on coaps://%s:%d\n", lhost, tml_service_lwm2m_dtls_port(svc));
+    printf("tmlaasd: package signing key (tml-agent --trust-key): %s\n", tml_service_signing_key(svc));
     if (tml_service_new_admin_token(svc)) {
         if (tml_service_admin_token_generated(svc))
             printf("tmlaasd: admin token (shown once): %s\n", tml_service_new_admin_token(svc));

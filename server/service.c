@@ -3,7 +3,9 @@
  *
  * Start: data dir -> store (migrated) -> blobs -> admin bootstrap on an
  * empty store -> re-queue compilations a killed run left "running" ->
- * workers -> HTTP. Stop runs it backwards: no new requests, workers finish
+ * workers -> LwM2M thread (signing key, server, rollout engine) -> HTTP.
+ * Stop runs it backwards: no new requests, the LwM2M thread stops between
+ * two steps (rollouts resume from the store), workers finish
  * their current job, then the store closes (SQLite checkpoints its WAL).
  */
 #include <errno.h>
@@ -83,6 +85,8 @@ tml_status_t tml_service_start(const tml_service_opts_t *opts, tml_service_t **o
     if (st == TML_OK)
         st = tml_jobs_start(&svc->jobs, svc, svc->opts.n_workers, err);
     if (st == TML_OK)
+        st = tml_fleet_start(&svc->fleet, svc, err);
+    if (st == TML_OK)
         st = tml_http_start(svc, err);
     if (st != TML_OK) {
         tml_service_stop(svc);
@@ -95,6 +99,21 @@ tml_status_t tml_service_start(const tml_service_opts_t *opts, tml_service_t **o
 int tml_service_http_port(const tml_service_t *svc)
 {
     return svc->http_port;
+}
+
+int tml_service_lwm2m_port(const tml_service_t *svc)
+{
+    return svc->fleet.udp_port;
+}
+
+int tml_service_lwm2m_dtls_port(const tml_service_t *svc)
+{
+    return svc->fleet.dtls_port;
+}
+
+const char *tml_service_signing_key(const tml_service_t *svc)
+{
+    return svc->fleet.key_hex;
 }
 
 const char *tml_service_new_admin_token(const tml_service_t *svc)
@@ -112,6 +131,7 @@ void tml_service_stop(tml_service_t *svc)
     if (!svc)
         return;
     tml_http_stop(svc);
+    tml_fleet_stop(&svc->fleet);
     tml_jobs_stop(&svc->jobs);
     tml_blobs_close(&svc->blobs);
     tml_store_close(svc->store);

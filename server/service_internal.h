@@ -5,6 +5,7 @@
 #ifndef TML_SERVICE_INTERNAL_H
 #define TML_SERVICE_INTERNAL_H
 
+#include "fleet/fleet.h"
 #include "jobs/jobs.h"
 #include "tml/service.h"
 #include "tml/store.h"
@@ -19,6 +20,7 @@ struct tml_service {
     tml_store_t *store;
     tml_blobs_t blobs;
     tml_jobs_t jobs;
+    tml_fleet_t fleet;            /* LwM2M thread, signing key, rollouts */
     struct MHD_Daemon *http;
     int http_port;
     char new_admin_token[80];     /* "" unless this start created it */

@@ -6,6 +6,7 @@
 #ifndef TML_SERVICE_H
 #define TML_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tml/core.h"
@@ -24,6 +25,10 @@ typedef struct tml_service_opts {
     size_t max_body_bytes;       /* JSON request bodies; 0: 1 MiB */
     size_t max_upload_bytes;     /* model uploads; 0: 64 MiB */
     const char *source_dir;      /* TinyMLaaS tree for the "c" backend; NULL: built-in path */
+    const char *lwm2m_host;      /* LwM2M bind address, also put in package URIs; NULL: 127.0.0.1 */
+    int lwm2m_port;              /* LwM2M UDP port; 0: ephemeral; < 0: no LwM2M server */
+    int lwm2m_dtls_port;         /* LwM2M DTLS-PSK port; 0: ephemeral; < 0: no DTLS */
+    bool require_dtls;           /* refuse plain-UDP registrations */
 } tml_service_opts_t;
 
 typedef struct tml_service tml_service_t;
@@ -35,6 +40,12 @@ tml_status_t tml_service_start(const tml_service_opts_t *opts, tml_service_t **o
 
 /* The HTTP port actually bound. */
 int tml_service_http_port(const tml_service_t *svc);
+
+/* The LwM2M ports actually bound (0: that endpoint is off). */
+int tml_service_lwm2m_port(const tml_service_t *svc);
+int tml_service_lwm2m_dtls_port(const tml_service_t *svc);
+/* The package signing public key (Ed25519) as 64 hex digits. */
+const char *tml_service_signing_key(const tml_service_t *svc);
 
 /* The admin token this start created, or NULL (store not empty, or the
  * token came from the options). Valid until tml_service_stop. */

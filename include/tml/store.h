@@ -113,8 +113,57 @@ typedef struct tml_device_rec {
     tml_id_t installed_version_id;           /* 0: none */
     char installed_model[TML_STORE_NAME_MAX];/* "name@version" or "" */
     char psk_identity[TML_STORE_NAME_MAX];   /* "" when no PSK is provisioned */
+    char link[TML_STORE_SHORT_MAX];          /* link kind for transfer estimates ("lte-m", ...) */
     int64_t created_at, last_seen, last_inference_at;
 } tml_device_rec_t;
+
+/* One inference result a device reported (ML Inference object 32102). */
+typedef struct tml_inference_rec {
+    tml_id_t id;
+    char endpoint[TML_STORE_NAME_MAX];
+    char model[TML_STORE_NAME_MAX];          /* /32102/0/0 */
+    char version[TML_STORE_SHORT_MAX];       /* /32102/0/1 */
+    char output[512];                        /* /32102/0/2 (truncated) */
+    int64_t top_class;                       /* /32102/0/3 */
+    int64_t latency_us;                      /* /32102/0/4 */
+    int64_t count;                           /* /32102/0/5 */
+    int64_t at;
+} tml_inference_rec_t;
+
+/* Deployment states: "running", "paused", "cancelled", "done". */
+typedef struct tml_deployment_rec {
+    tml_id_t id;
+    tml_id_t tenant_id;
+    tml_id_t version_id;
+    char model_name[TML_STORE_NAME_MAX];
+    char version[TML_STORE_SHORT_MAX];
+    char selector_json[1024];                /* the selector as given */
+    double canary_share;                     /* 0..1 of the devices in batch 0 */
+    int batch_size;                          /* devices per later batch (>= 1) */
+    double failure_threshold;                /* 0..1: failed share that pauses */
+    char state[TML_STORE_SHORT_MAX];
+    char reason[256];                        /* why paused/cancelled, "" otherwise */
+    int current_batch;                       /* batch being installed */
+    int64_t created_at, updated_at;
+} tml_deployment_rec_t;
+
+/* One device of a deployment. Stages: "pending" (waiting for its batch),
+ * "compiling", "ready" (signed package made), "downloading", "installing",
+ * "activating", then one of "done", "failed", "refused", "cancelled". */
+typedef struct tml_rollout_target_rec {
+    tml_id_t id;
+    tml_id_t deployment_id;
+    char endpoint[TML_STORE_NAME_MAX];
+    char profile[TML_STORE_SHORT_MAX];
+    int batch;
+    char stage[TML_STORE_SHORT_MAX];
+    tml_id_t compilation_id;                 /* 0 until queued */
+    char spkg_sha256[TML_STORE_HASH_MAX];    /* signed package, "" until signed */
+    int64_t spkg_size;
+    char error[256];                         /* why refused or failed */
+    int attempts;                            /* URI writes */
+    int64_t started_at, finished_at, updated_at;
+} tml_rollout_target_rec_t;
 
 typedef struct tml_device_filter {
     const char *tag;       /* NULL: any */
@@ -142,6 +191,9 @@ typedef bool (*tml_model_cb)(void *ctx, const tml_model_rec_t *rec);
 typedef bool (*tml_version_cb)(void *ctx, const tml_version_rec_t *rec);
 typedef bool (*tml_compilation_cb)(void *ctx, const tml_compilation_rec_t *rec);
 typedef bool (*tml_device_cb)(void *ctx, const tml_device_rec_t *rec);
+typedef bool (*tml_inference_cb)(void *ctx, const tml_inference_rec_t *rec);
+typedef bool (*tml_deployment_cb)(void *ctx, const tml_deployment_rec_t *rec);
+typedef bool (*tml_rollout_target_cb)(void *ctx, const tml_rollout_target_rec_t *rec);
 
 typedef struct tml_store tml_store_t;
 
@@ -212,6 +264,52 @@ typedef struct tml_store_vt {
                                       uint8_t *key, size_t *key_len, tml_err_t *err);
     tml_status_t (*device_delete)(tml_store_t *s, tml_id_t tenant, const char *endpoint,
                                   tml_err_t *err);
+
+    /* ---- fed by LwM2M (any tenant: endpoints are global) ---- */
+    /* A registration: the record of endpoint is updated (profile when not
+     * "", capabilities when not NULL, state, last_seen) or, when none
+     * exists, created in default_tenant. *tenant receives its tenant. */
+    tml_status_t (*device_seen)(tml_store_t *s, const char *endpoint, tml_id_t default_tenant,
+                                const char *profile, const char *capabilities_json,
+                                const char *state, tml_id_t *tenant, tml_err_t *err);
+    /* The tenant of endpoint and whether it has a PSK; NOT_FOUND if no record. */
+    tml_status_t (*device_owner)(tml_store_t *s, const char *endpoint, tml_id_t *tenant,
+                                 bool *has_psk, tml_err_t *err);
+    /* Sets the state of endpoint ("online"/"offline"); endpoint NULL: all. */
+    tml_status_t (*device_set_state)(tml_store_t *s, const char *endpoint, const char *state,
+                                     tml_err_t *err);
+    tml_status_t (*device_set_installed)(tml_store_t *s, const char *endpoint,
+                                         tml_id_t version_id, tml_err_t *err);
+    tml_status_t (*device_set_link)(tml_store_t *s, tml_id_t tenant, const char *endpoint,
+                                    const char *link, tml_err_t *err);
+    /* Stores one result (keeps the newest keep per device). */
+    tml_status_t (*inference_add)(tml_store_t *s, const tml_inference_rec_t *r, int keep,
+                                  tml_err_t *err);
+    /* Newest first, at most limit. */
+    tml_status_t (*inference_list)(tml_store_t *s, tml_id_t tenant, const char *endpoint,
+                                   int limit, tml_inference_cb cb, void *ctx, tml_err_t *err);
+
+    /* ---- deployments ---- */
+    tml_status_t (*deployment_create)(tml_store_t *s, const tml_deployment_rec_t *d,
+                                      const tml_rollout_target_rec_t *targets, int n_targets,
+                                      tml_id_t *id, tml_err_t *err);
+    /* tenant 0: any tenant (the rollout engine). */
+    tml_status_t (*deployment_get)(tml_store_t *s, tml_id_t tenant, tml_id_t id,
+                                   tml_deployment_rec_t *out, tml_err_t *err);
+    /* tenant 0: every tenant's; state NULL: any. Oldest first. */
+    tml_status_t (*deployment_list)(tml_store_t *s, tml_id_t tenant, const char *state,
+                                    tml_deployment_cb cb, void *ctx, tml_err_t *err);
+    /* Changes state (and reason, current_batch) of a deployment of tenant
+     * (0: any) when its state is one of from ("running|paused"); STATE
+     * otherwise. current_batch < 0 keeps it. */
+    tml_status_t (*deployment_update)(tml_store_t *s, tml_id_t tenant, tml_id_t id, const char *from,
+                                      const char *state, const char *reason, int current_batch,
+                                      tml_err_t *err);
+    tml_status_t (*rollout_targets)(tml_store_t *s, tml_id_t deployment, tml_rollout_target_cb cb,
+                                    void *ctx, tml_err_t *err);
+    /* Writes stage, compilation, package, error, attempts and times of t (by t->id). */
+    tml_status_t (*rollout_target_update)(tml_store_t *s, const tml_rollout_target_rec_t *t,
+                                          tml_err_t *err);
 } tml_store_vt_t;
 
 /* Every implementation's handle starts with this. */
@@ -227,7 +325,7 @@ void tml_store_close(tml_store_t *s);
 
 /* The SQLite implementation directly. */
 tml_status_t tml_store_sqlite_open(const char *path, tml_store_t **out, tml_err_t *err);
-#define TML_STORE_SQLITE_SCHEMA_VERSION 2
+#define TML_STORE_SQLITE_SCHEMA_VERSION 3
 
 /* Frees what a record owns (its JSON and message strings), not the record. */
 void tml_version_rec_free(tml_version_rec_t *v);

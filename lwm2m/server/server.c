@@ -4,6 +4,7 @@
  * deferred freeing that keeps libcoap callbacks from seeing freed state.
  */
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -160,6 +161,10 @@ tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
     if (!srv)
         return tml_err_set(err, TML_ERR_NOMEM, "server: out of memory");
     srv->cfg = *cfg;
+    /* Registration ids start at a random point: a restarted server must not
+     * hand out /rd/1 again while a client of the previous run still updates
+     * /rd/1 (it would update someone else's registration, not re-register). */
+    srv->next_reg = randombytes_uniform(0x40000000u);
     snprintf(srv->host, sizeof(srv->host), "%s", cfg->host ? cfg->host : "127.0.0.1");
     srv->cfg.host = srv->host;
     if (!srv->cfg.queue_awake_ms)

@@ -43,6 +43,14 @@ void tml_api_device_delete(tml_http_req_t *req, tml_http_resp_t *resp);
 void tml_api_device_set_tags(tml_http_req_t *req, tml_http_resp_t *resp);
 void tml_api_device_set_psk(tml_http_req_t *req, tml_http_resp_t *resp);
 void tml_api_device_compatible(tml_http_req_t *req, tml_http_resp_t *resp);
+void tml_api_device_inferences(tml_http_req_t *req, tml_http_resp_t *resp);
+void tml_api_device_set_link(tml_http_req_t *req, tml_http_resp_t *resp);
+/* deployments.c */
+void tml_api_signing_key(tml_http_req_t *req, tml_http_resp_t *resp);
+void tml_api_deployments_create(tml_http_req_t *req, tml_http_resp_t *resp);
+void tml_api_deployments_list(tml_http_req_t *req, tml_http_resp_t *resp);
+void tml_api_deployment_get(tml_http_req_t *req, tml_http_resp_t *resp);
+void tml_api_deployment_action(tml_http_req_t *req, tml_http_resp_t *resp);
 
 /* Shared by the resource files (api/common.c). */
 /* A model version as JSON; with_report adds metadata and the report. */

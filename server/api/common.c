@@ -101,6 +101,8 @@ json_t *tml_api_device_json(const tml_device_rec_t *d)
                           "created_at", tml_json_time(d->created_at), "last_seen",
                           tml_json_time(d->last_seen), "last_inference_at",
                           tml_json_time(d->last_inference_at));
+    if (j)
+        json_object_set_new(j, "link", d->link[0] ? json_string(d->link) : json_null());
     return j;
 }
 

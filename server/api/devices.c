@@ -1,6 +1,7 @@
 /*
  * devices.c - device records: POST/GET devices, GET/DELETE devices/EP,
- * PUT devices/EP/tags, POST devices/EP/psk, GET devices/EP/compatible-models.
+ * PUT devices/EP/tags, POST devices/EP/psk, GET devices/EP/compatible-models,
+ * GET devices/EP/inferences, PUT devices/EP/link.
  *
  * Devices appear when they register over LwM2M; the API can also create a
  * record ahead of time (to provision its PSK before the first
@@ -9,6 +10,7 @@
  */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -201,44 +203,32 @@ out:
     json_decref(body);
 }
 
-/* For compatible-models: every version of every model of the tenant. */
+/* For compatible-models: every version of every model of the tenant,
+ * planned for the device (tml_fleet_plan_device). */
 typedef struct {
     tml_service_t *svc;
-    tml_id_t tenant;
-    const char *profile;
+    const tml_device_rec_t *dev;
     json_t *fits, *refused;
 } compat_t;
 
 static bool compat_version(void *ctx, const tml_version_rec_t *v)
 {
     compat_t *cc = ctx;
-    json_t *report = tml_api_parse_stored(v->report_json);
-    json_t *targets = json_object_get(report, "targets");
-    json_t *entry = NULL, *e;
-    size_t i;
-    json_array_foreach(targets, i, e) {
-        if (!strcmp(json_string_value(json_object_get(e, "target")) ? json_string_value(json_object_get(e, "target")) : "",
-                    cc->profile))
-            entry = e;
-    }
+    json_t *plan = tml_fleet_plan_device(cc->svc, v, cc->dev);
     json_t *item = json_pack("{s:s, s:s, s:s}", "model", v->model_name, "version", v->version, "format",
                              v->format);
-    if (!entry) {
-        const char *why = json_string_value(json_object_get(report, "error"));
-        json_object_set_new(item, "reason", json_string(why ? why : "no report for this profile"));
-        json_array_append_new(cc->refused, item);
-    } else {
-        const char *keys[] = {"ram_bytes", "ram_budget", "flash_bytes", "flash_budget", "latency_ms"};
-        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-            json_object_set(item, keys[k], json_object_get(entry, keys[k]));
-        if (json_is_true(json_object_get(entry, "fits"))) {
-            json_array_append_new(cc->fits, item);
-        } else {
-            json_object_set(item, "reason", json_object_get(entry, "reason"));
-            json_array_append_new(cc->refused, item);
-        }
+    const char *skip[] = {"endpoint", "profile", "state"};
+    const char *key;
+    json_t *val;
+    json_object_foreach(plan, key, val) {
+        bool drop = false;
+        for (size_t k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
+            drop |= !strcmp(key, skip[k]);
+        if (!drop)
+            json_object_set(item, key, val);
     }
-    json_decref(report);
+    json_array_append_new(json_is_true(json_object_get(plan, "fits")) ? cc->fits : cc->refused, item);
+    json_decref(plan);
     return true;
 }
 
@@ -271,7 +261,7 @@ void tml_api_device_compatible(tml_http_req_t *req, tml_http_resp_t *resp)
         tml_http_fail(resp, &err);
         return;
     }
-    compat_t cc = {req->svc, req->token.tenant_id, d.profile, json_array(), json_array()};
+    compat_t cc = {req->svc, &d, json_array(), json_array()};
     model_names_t mn = {NULL, 0, 0};
     tml_status_t st = tml_store_call(req->svc->store, model_list, req->token.tenant_id, compat_model, &mn, &err);
     for (int i = 0; st == TML_OK && i < mn.n; i++)
@@ -287,4 +277,78 @@ void tml_api_device_compatible(tml_http_req_t *req, tml_http_resp_t *resp)
                                            "models", cc.fits, "refused", cc.refused));
     }
     tml_device_rec_free(&d);
+}
+
+static bool add_inference(void *ctx, const tml_inference_rec_t *i)
+{
+    json_array_append_new((json_t *)ctx,
+                          json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "id", (json_int_t)i->id, "model",
+                                    i->model, "version", i->version, "output", i->output, "top_class",
+                                    (json_int_t)i->top_class, "latency_us", (json_int_t)i->latency_us, "count",
+                                    (json_int_t)i->count, "at", tml_json_time(i->at)));
+    return true;
+}
+
+/* GET devices/EP/inferences?limit=N: the newest results first. */
+void tml_api_device_inferences(tml_http_req_t *req, tml_http_resp_t *resp)
+{
+    const char *lim = tml_http_query(req, "limit");
+    long limit = 100;
+    if (lim) {
+        char *end = NULL;
+        limit = strtol(lim, &end, 10);
+        if (!*lim || *end || limit < 1 || limit > 1000) {
+            tml_http_error(resp, 400, "limit must be 1 to 1000, not '%s'", lim);
+            return;
+        }
+    }
+    tml_err_t err;
+    tml_err_clear(&err);
+    tml_device_rec_t d;
+    if (tml_store_call(req->svc->store, device_get, req->token.tenant_id, req->params[0], &d, &err) != TML_OK) {
+        tml_http_fail(resp, &err);
+        return;
+    }
+    json_t *arr = json_array();
+    if (tml_store_call(req->svc->store, inference_list, req->token.tenant_id, req->params[0], (int)limit,
+                       add_inference, arr, &err) != TML_OK) {
+        json_decref(arr);
+        tml_http_fail(resp, &err);
+    } else {
+        tml_http_json(resp, 200, json_pack("{s:s, s:o, s:o, s:o}", "endpoint", d.endpoint, "installed_model",
+                                           d.installed_model[0] ? json_string(d.installed_model) : json_null(),
+                                           "last_inference_at", tml_json_time(d.last_inference_at),
+                                           "inferences", arr));
+    }
+    tml_device_rec_free(&d);
+}
+
+/* PUT devices/EP/link {"link": "lte-m"}: the link kind transfer estimates use. */
+void tml_api_device_set_link(tml_http_req_t *req, tml_http_resp_t *resp)
+{
+    static const tml_field_t fields[] = {{"link", TML_FIELD_STRING, true}};
+    tml_err_t err;
+    tml_err_clear(&err);
+    json_t *body;
+    if (tml_http_body_json(req, fields, 1, &body, &err) != TML_OK) {
+        tml_http_fail(resp, &err);
+        return;
+    }
+    const char *link = json_string_value(json_object_get(body, "link"));
+    if (!*link || !tml_fleet_link_find(link)) {
+        json_t *names = tml_fleet_links_json();
+        char list[256] = "";
+        size_t i;
+        json_t *l;
+        json_array_foreach(names, i, l) snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                                                 i ? ", " : "", json_string_value(json_object_get(l, "name")));
+        json_decref(names);
+        tml_http_error(resp, 400, "unknown link '%s' (one of: %s)", link, list);
+    } else if (tml_store_call(req->svc->store, device_set_link, req->token.tenant_id, req->params[0], link, &err) !=
+               TML_OK) {
+        tml_http_fail(resp, &err);
+    } else {
+        reply_device(req, resp, req->params[0], 200);
+    }
+    json_decref(body);
 }

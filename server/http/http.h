@@ -71,6 +71,7 @@ typedef enum tml_field_type {
     TML_FIELD_BOOL,
     TML_FIELD_OBJECT,
     TML_FIELD_STRINGS, /* array of strings */
+    TML_FIELD_NUMBER,  /* integer or real */
 } tml_field_type_t;
 
 typedef struct tml_field {

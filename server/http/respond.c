@@ -117,6 +117,7 @@ static const char *type_name(tml_field_type_t t)
     case TML_FIELD_BOOL: return "a boolean";
     case TML_FIELD_OBJECT: return "an object";
     case TML_FIELD_STRINGS: return "an array of strings";
+    case TML_FIELD_NUMBER: return "a number";
     }
     return "?";
 }
@@ -143,6 +144,7 @@ static bool has_type(const json_t *v, tml_field_type_t t)
     case TML_FIELD_INT: return json_is_integer(v);
     case TML_FIELD_BOOL: return json_is_boolean(v);
     case TML_FIELD_OBJECT: return json_is_object(v);
+    case TML_FIELD_NUMBER: return json_is_number(v);
     case TML_FIELD_STRINGS: {
         if (!json_is_array(v))
             return false;

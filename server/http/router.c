@@ -35,6 +35,13 @@ static const tml_route_t routes[] = {
     {"PUT", "devices/*/tags", tml_api_device_set_tags, TML_BODY_JSON, false},
     {"POST", "devices/*/psk", tml_api_device_set_psk, TML_BODY_JSON, false},
     {"GET", "devices/*/compatible-models", tml_api_device_compatible, TML_BODY_NONE, false},
+    {"GET", "devices/*/inferences", tml_api_device_inferences, TML_BODY_NONE, false},
+    {"PUT", "devices/*/link", tml_api_device_set_link, TML_BODY_JSON, false},
+    {"GET", "signing-key", tml_api_signing_key, TML_BODY_NONE, false},
+    {"POST", "deployments", tml_api_deployments_create, TML_BODY_JSON, false},
+    {"GET", "deployments", tml_api_deployments_list, TML_BODY_NONE, false},
+    {"GET", "deployments/*", tml_api_deployment_get, TML_BODY_NONE, false},
+    {"POST", "deployments/*/*", tml_api_deployment_action, TML_BODY_NONE, false},
 };
 
 #define MAX_SEGS 8

@@ -206,8 +206,12 @@ static void run_job(tml_jobs_t *jobs, tml_compilation_rec_t *c)
         snprintf(path, sizeof(path), "%s.%s", c->model_name, f == TML_FORMAT_TFLITE ? "tflite" : "onnx");
         tml_ir_graph_t g;
         st = tml_model_import(model, model_len, path, &g, &err);
+        /* For the job's device: DSP cores get the DSP kernels. */
+        tml_compile_opts_t copts;
+        memset(&copts, 0, sizeof(copts));
+        copts.target = t;
         if (st == TML_OK)
-            st = tml_compile_graph(&g, NULL, &comp, &err);
+            st = tml_compile_graph(&g, &copts, &comp, &err);
     }
     tml_free(model);
     if (st != TML_OK) {

@@ -16,111 +16,6 @@
 
 #include "sqlite_internal.h"
 
-typedef struct sq_store {
-    tml_store_t base;
-    sqlite3 *db;
-    pthread_mutex_t mu;
-} sq_store_t;
-
-#define SQ(s) ((sq_store_t *)(s))
-
-static int64_t now_s(void)
-{
-    return (int64_t)time(NULL);
-}
-
-static void lock(tml_store_t *s)
-{
-    pthread_mutex_lock(&SQ(s)->mu);
-}
-
-static void unlock(tml_store_t *s)
-{
-    pthread_mutex_unlock(&SQ(s)->mu);
-}
-
-/* Maps the connection's last error to a status: unique violations are
- * EXISTS, foreign-key refusals STATE, the rest IO. */
-static tml_status_t db_fail(tml_store_t *s, tml_err_t *err, const char *what)
-{
-    sqlite3 *db = SQ(s)->db;
-    int code = sqlite3_extended_errcode(db);
-    tml_status_t st = TML_ERR_IO;
-    if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
-        st = TML_ERR_EXISTS;
-    else if (code == SQLITE_CONSTRAINT_FOREIGNKEY)
-        st = TML_ERR_STATE;
-    else if (code == SQLITE_NOMEM)
-        st = TML_ERR_NOMEM;
-    return tml_err_set(err, st, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-static sqlite3_stmt *prep(tml_store_t *s, const char *sql, tml_err_t *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(SQ(s)->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_fail(s, err, "store: prepare");
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void col_copy(char *dst, size_t n, sqlite3_stmt *st, int i)
-{
-    const unsigned char *v = sqlite3_column_text(st, i);
-    snprintf(dst, n, "%s", v ? (const char *)v : "");
-}
-
-/* An owned copy of a text column; NULL only when out of memory. */
-static char *col_dup(sqlite3_stmt *st, int i)
-{
-    const unsigned char *v = sqlite3_column_text(st, i);
-    return tml_strdup(v ? (const char *)v : "");
-}
-
-static tml_status_t exec(tml_store_t *s, const char *sql, tml_err_t *err)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(SQ(s)->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        tml_status_t st = tml_err_set(err, TML_ERR_IO, "store: %s: %s", sql,
-                                      msg ? msg : sqlite3_errmsg(SQ(s)->db));
-        sqlite3_free(msg);
-        return st;
-    }
-    return TML_OK;
-}
-
-static tml_status_t begin(tml_store_t *s, tml_err_t *err)
-{
-    return exec(s, "BEGIN IMMEDIATE", err);
-}
-
-/* Commits on success, rolls back otherwise; returns the final status. */
-static tml_status_t end(tml_store_t *s, tml_status_t st, tml_err_t *err)
-{
-    if (st == TML_OK)
-        return exec(s, "COMMIT", err);
-    sqlite3_exec(SQ(s)->db, "ROLLBACK", NULL, NULL, NULL);
-    return st;
-}
-
-/* Steps a statement that returns no rows. */
-static tml_status_t step_done(tml_store_t *s, sqlite3_stmt *st, const char *what, tml_err_t *err)
-{
-    int rc = sqlite3_step(st);
-    tml_status_t r = rc == SQLITE_DONE ? TML_OK : db_fail(s, err, what);
-    sqlite3_finalize(st);
-    return r;
-}
 
 /* ---- schema, tenants, tokens ------------------------------------------ */
 
@@ -804,7 +699,7 @@ static tml_status_t sq_compilation_requeue(tml_store_t *s, int64_t *n, tml_err_t
     "SELECT d.id, d.tenant_id, d.endpoint, d.profile, d.state, (SELECT json_group_array(tag) FROM " \
     "(SELECT tag FROM device_tags t WHERE t.device_id = d.id ORDER BY tag)), d.capabilities, "      \
     "COALESCE(d.installed_version_id, 0), COALESCE(m.name || '@' || v.version, ''), "                \
-    "COALESCE(d.psk_identity, ''), d.created_at, d.last_seen, d.last_inference_at FROM devices d "  \
+    "COALESCE(d.psk_identity, ''), d.created_at, d.last_seen, d.last_inference_at, d.link FROM devices d "  \
     "LEFT JOIN model_versions v ON v.id = d.installed_version_id LEFT JOIN models m ON "            \
     "m.id = v.model_id "
 
@@ -824,6 +719,7 @@ static tml_status_t device_row(sqlite3_stmt *st, tml_device_rec_t *d, tml_err_t 
     d->created_at = sqlite3_column_int64(st, 10);
     d->last_seen = sqlite3_column_int64(st, 11);
     d->last_inference_at = sqlite3_column_int64(st, 12);
+    col_copy(d->link, sizeof(d->link), st, 13);
     if (!d->tags_json || !d->capabilities_json) {
         tml_device_rec_free(d);
         return tml_err_set(err, TML_ERR_NOMEM, "store: out of memory");
@@ -1089,6 +985,19 @@ static const tml_store_vt_t sqlite_vt = {
     .device_set_psk = sq_device_set_psk,
     .device_psk_lookup = sq_device_psk_lookup,
     .device_delete = sq_device_delete,
+    .device_seen = tml_sq_device_seen,
+    .device_owner = tml_sq_device_owner,
+    .device_set_state = tml_sq_device_set_state,
+    .device_set_installed = tml_sq_device_set_installed,
+    .device_set_link = tml_sq_device_set_link,
+    .inference_add = tml_sq_inference_add,
+    .inference_list = tml_sq_inference_list,
+    .deployment_create = tml_sq_deployment_create,
+    .deployment_get = tml_sq_deployment_get,
+    .deployment_list = tml_sq_deployment_list,
+    .deployment_update = tml_sq_deployment_update,
+    .rollout_targets = tml_sq_rollout_targets,
+    .rollout_target_update = tml_sq_rollout_target_update,
 };
 
 tml_status_t tml_store_sqlite_open(const char *path, tml_store_t **out, tml_err_t *err)

@@ -98,7 +98,8 @@ static void older_schema_is_upgraded_newer_refused(void **state)
     TML_ASSERT_OK(tml_store_call(s, tenant_create, "acme", &t, NULL));
     tml_store_close(s);
     /* Make it look like a version-1 database: step 2 not applied yet. */
-    raw_exec("DROP TABLE compilations; PRAGMA user_version = 1;");
+    raw_exec("DROP TABLE rollout_targets; DROP TABLE deployments; DROP TABLE inferences; "
+             "ALTER TABLE devices DROP COLUMN link; DROP TABLE compilations; PRAGMA user_version = 1;");
     s = open_store();
     int v = 0;
     TML_ASSERT_OK(tml_store_call(s, schema_version, &v, NULL));

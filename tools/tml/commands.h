@@ -22,5 +22,7 @@ int tml_cmd_firmware(int argc, char **argv);
 int tml_cmd_models(int argc, char **argv);
 int tml_cmd_compilations(int argc, char **argv);
 int tml_cmd_devices(int argc, char **argv);
+int tml_cmd_deploy(int argc, char **argv);
+int tml_cmd_deployments(int argc, char **argv);
 
 #endif /* TML_CLI_COMMANDS_H */

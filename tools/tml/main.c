@@ -27,6 +27,8 @@ static const tml_command_t commands[] = {
     {"models", "the service's model zoo: push, ls, show, rm", tml_cmd_models},
     {"compilations", "compile on the service: create, ls, show, get", tml_cmd_compilations},
     {"devices", "the service's devices: ls, show, add, tag, psk, compatible", tml_cmd_devices},
+    {"deploy", "deploy a model version to devices, with a live progress bar", tml_cmd_deploy},
+    {"deployments", "the service's deployments: ls, show, pause, resume, cancel", tml_cmd_deployments},
 };
 
 static int usage(FILE *out)
