@@ -14,23 +14,6 @@
 #include "tml_test.h"
 #include "tml/backend_c.h"
 
-static const char *const driver =
-    "#include <stdio.h>\n"
-    "#include \"%s.h\"\n"
-    "static unsigned char arena[%s_ARENA_SIZE] __attribute__((aligned(16)));\n"
-    "static unsigned char in[%s_INPUT_SIZE], out[%s_OUTPUT_SIZE];\n"
-    "int main(int argc, char **argv)\n"
-    "{\n"
-    "    if (argc != 3) return 2;\n"
-    "    FILE *f = fopen(argv[1], \"rb\");\n"
-    "    if (!f || fread(in, 1, sizeof(in), f) != sizeof(in)) return 3;\n"
-    "    fclose(f);\n"
-    "    %s_invoke(in, out, arena);\n"
-    "    f = fopen(argv[2], \"wb\");\n"
-    "    if (!f || fwrite(out, 1, sizeof(out), f) != sizeof(out)) return 4;\n"
-    "    return fclose(f) != 0;\n"
-    "}\n";
-
 static int run(const char *cmd)
 {
     int rc = system(cmd);
@@ -62,7 +45,24 @@ static void c_backend_model(const char *model_dir, const char *name)
     snprintf(path, sizeof(path), "%s/main.c", tmpl);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, driver, name, upper, upper, upper, name);
+    /* The driver main: reads input, invokes, writes output. */
+    fprintf(f,
+    "#include <stdio.h>\n"
+    "#include \"%s.h\"\n"
+    "static unsigned char arena[%s_ARENA_SIZE] __attribute__((aligned(16)));\n"
+    "static unsigned char in[%s_INPUT_SIZE], out[%s_OUTPUT_SIZE];\n"
+    "int main(int argc, char **argv)\n"
+    "{\n"
+    "    if (argc != 3) return 2;\n"
+    "    FILE *f = fopen(argv[1], \"rb\");\n"
+    "    if (!f || fread(in, 1, sizeof(in), f) != sizeof(in)) return 3;\n"
+    "    fclose(f);\n"
+    "    %s_invoke(in, out, arena);\n"
+    "    f = fopen(argv[2], \"wb\");\n"
+    "    if (!f || fwrite(out, 1, sizeof(out), f) != sizeof(out)) return 4;\n"
+    "    return fclose(f) != 0;\n"
+    "}\n",
+            name, upper, upper, upper, name);
     fclose(f);
     snprintf(path, sizeof(path), "%s/Makefile", tmpl);
     f = fopen(path, "w");
