@@ -40,7 +40,7 @@ test-fast: build
 	@cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
 
 demo: deps build
-	@bash scripts/demo.sh $(BUILD)
+	@ONCE=$(ONCE) bash scripts/demo.sh $(BUILD)
 
 fuzz-smoke: build
 	@cd $(BUILD) && ctest -L fuzz --output-on-failure
