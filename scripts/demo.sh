@@ -149,7 +149,11 @@ deploy() {
   local name=$1 id
   echo
   echo "== deploy $name@1 to all $NDEV devices: canary 10%, then batches of 10"
-  # The plan's summary line, and the progress; the per-device rows go to the log.
+  # The plan first (a dry run stores nothing): its summary line.
+  "$TML" deploy "$name" 1 --all --canary 0.1 --batch 10 --dry-run >"$OUT/plan-$name.log" 2>&1 ||
+    { cat "$OUT/plan-$name.log" >&2; fail "tml deploy $name 1 --dry-run failed"; }
+  echo "plan (--dry-run): $(tail -n 1 "$OUT/plan-$name.log")"
+  # Then the rollout's progress as it goes; the per-device rows go to the log.
   : >"$OUT/deploy-$name.log"
   timeout "$(secs 240)" "$TML" deploy "$name" 1 --all --canary 0.1 --batch 10 \
     >"$OUT/deploy-$name.log" 2>&1 &
