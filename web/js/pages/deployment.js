@@ -167,11 +167,14 @@ export async function render(ctx) {
         batches.append(h('div.stage', { 'data-batch': String(b.batch) },
           h('div.title', h('strong', `Batch ${b.batch + 1}${b.batch === 0 && canary ? ' · canary' : ''}`), e.state), e.meter, e.text));
       }
+      // Packages are compiled for every batch up front; a batch after the
+      // current one waits for its turn to download.
+      const later = b.batch > d.current_batch;
       const bstate = b.done + b.failed === b.total ? (b.failed ? 'failed' : 'done')
-        : b.active || b.batch === d.current_batch ? (d.state === 'paused' ? 'paused' : 'running') : 'waiting';
+        : later ? 'waiting' : d.state === 'running' ? 'running' : d.state;
       fill(e.state, badge(bstate));
       e.meter.set(b.done, b.total, b.failed ? 'bad' : b.done === b.total ? 'ok' : '');
-      e.text.textContent = `${b.done} of ${b.total} updated${b.active ? `, ${b.active} in progress` : ''}${b.failed ? `, ${b.failed} failed or cancelled` : ''}`;
+      e.text.textContent = `${b.done} of ${b.total} updated${b.active ? `, ${b.active} ${later ? 'being prepared' : 'in progress'}` : ''}${b.failed ? `, ${b.failed} failed or cancelled` : ''}`;
     }
     if (!batchEls.size && !batches.firstChild) batches.append(h('p.muted', 'No device fits this model.'));
 
