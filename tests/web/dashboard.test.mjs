@@ -25,7 +25,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const CHROMIUM = '/usr/bin/chromium';
-const TOTAL_MS = 280_000;
+const TOTAL_MS = 310_000;
 const out = path.resolve(args.out || path.join(repo, 'build/tests/web/screenshots'));
 const nDevices = Number(args.devices || 4);
 
@@ -156,9 +156,11 @@ async function main() {
     const m = daemon.lines.map((l) => l.match(/http listening on http:\/\/127\.0\.0\.1:(\d+)/)).find(Boolean);
     return m && daemon.lines.some((l) => l.includes('ready')) ? Number(m[1]) : null;
   });
-  const lwm2mLine = daemon.lines.find((l) => /lwm2m/i.test(l) && !/not in this build/.test(l));
-  const lwm2mPort = Number(lwm2mLine?.match(/port (\d+)/)?.[1]) || null;
-  log(`tmlaasd on port ${port}${lwm2mPort ? `, lwm2m ${lwm2mPort}` : ''}`);
+  // "tmlaasd: lwm2m listening on coap://127.0.0.1:PORT" and the key devices
+  // must trust, "tmlaasd: package signing key (tml-agent --trust-key): HEX".
+  const lwm2mPort = Number(daemon.lines.map((l) => l.match(/lwm2m listening on coap:\/\/[^\s]+:(\d+)/)).find(Boolean)?.[1]) || null;
+  const trustKey = daemon.lines.map((l) => l.match(/--trust-key\): ([0-9a-f]{64})/)).find(Boolean)?.[1] || null;
+  log(`tmlaasd on port ${port}${lwm2mPort ? `, lwm2m ${lwm2mPort}` : ''}${trustKey ? `, signing key ${trustKey.slice(0, 16)}…` : ''}`);
   const base = `http://127.0.0.1:${port}`;
 
   // Static files over raw HTTP: the rules of server/http/static.c.
@@ -181,9 +183,14 @@ async function main() {
 
   // Simulated devices, when this build has tml-sim and the LwM2M server.
   let sim = null;
-  if (args['tml-sim'] && fs.existsSync(args['tml-sim']) && lwm2mPort) {
-    sim = startProcess('tml-sim', args['tml-sim'], ['--server', `coap://127.0.0.1:${lwm2mPort}`, '--devices', String(nDevices), '--state', path.join(tmp, 'sim'), '--profile', 'nrf52840']);
-    log(`tml-sim with ${nDevices} devices`);
+  // Two profiles, so the rollout compiles once per profile; the devices
+  // trust the daemon's signing key and run the installed model every 500 ms.
+  const simProfiles = ['nrf52840', 'stm32f746'];
+  if (args['tml-sim'] && fs.existsSync(args['tml-sim']) && lwm2mPort && trustKey) {
+    sim = startProcess('tml-sim', args['tml-sim'], ['--server', `coap://127.0.0.1:${lwm2mPort}`, '--count', String(nDevices),
+      '--profiles', simProfiles.join(','), '--trust-key', trustKey, '--infer-period', '500', '--report-every', '30',
+      '--state', path.join(tmp, 'sim')]);
+    log(`tml-sim with ${nDevices} devices (${simProfiles.join(', ')})`);
   }
 
   // ---- the browser ----
@@ -351,26 +358,89 @@ async function main() {
     await page.waitForSelector('h1:text("Deployments")');
     await shots('deployments-unavailable');
   } else {
+    // The form: the model, every device, a canary of one device then
+    // batches of two; the dry run shows the plan without storing anything.
     await page.goto(`${base}/#/deployments/new`);
     await page.waitForSelector('#dep-model');
     await page.selectOption('#dep-model', 'kws@1');
-    await page.fill('#dep-stages', '25,100');
+    await page.selectOption('#dep-scope', 'all');
+    await page.fill('#dep-canary', '25');
+    await page.fill('#dep-batch', '2');
+    await page.fill('#dep-threshold', '50');
+    await page.click('#dep-dry');
+    await page.waitForSelector('#dep-plan tbody tr');
+    const plan = await page.$$eval('#dep-plan tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+    check(plan.length === nDevices && plan.every((r) => r[2] === 'fits'), `the dry run plans every device and each fits (${plan.map((r) => `${r[0]}:${r[2]}`).join(' ')})`);
+    check(new Set(plan.map((r) => r[1])).size >= 2, `the plan covers both profiles (${[...new Set(plan.map((r) => r[1]))].join(', ')})`);
+    check(plan.every((r) => /\d/.test(r[4]) && /\d/.test(r[5])), 'the plan gives package bytes and CoAP blocks per device');
+    const dryList = await api(port, token, 'deployments');
+    check(dryList.status === 200 && dryList.json.deployments.length === 0, 'the dry run stored nothing');
+    await shots('deployment-plan');
+
+    // Start it; the bars are watched from the moment the page shows them.
     await page.click('form[aria-labelledby=dep-h] button[type=submit]');
-    await page.waitForSelector('h1:text-matches("Deployment")');
-    await page.waitForSelector('[role=progressbar]');
+    await page.waitForSelector('h1:has-text("Deployment #")');
+    await page.waitForSelector('#dep-overall [role=progressbar]');
+    await page.evaluate(() => {
+      window.__seen = { overall: new Set(), steps: new Set(), batches: new Set() };
+      const sample = () => {
+        const v = (sel) => [...document.querySelectorAll(sel)].map((b) => b.getAttribute('aria-valuenow')).join(',');
+        window.__seen.overall.add(v('#dep-overall [role=progressbar]'));
+        window.__seen.steps.add(v('#dep-steps [role=progressbar]'));
+        window.__seen.batches.add(v('#dep-batches [role=progressbar]'));
+      };
+      sample();
+      new MutationObserver(sample).observe(document.querySelector('main'), { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    });
+    await page.waitForSelector('#dep-steps [role=progressbar]');
     await shots('deployment-running');
-    await page.waitForFunction(() => document.querySelector('#dep-overall [role=progressbar]')?.getAttribute('aria-valuenow') === '100', null, { timeout: 150000 });
+    await page.waitForFunction(() => document.querySelector('#dep-overall [role=progressbar]')?.getAttribute('aria-valuenow') === '100', null, { timeout: 180000, polling: 250 });
     check(true, 'the deployment reaches 100 %');
-    check(await page.isVisible('#dep-devices'), 'per-device states are listed');
+    await page.waitForFunction(() => document.querySelector('#dep-pause')?.disabled && /done/.test(document.querySelector('.head [role=status]')?.textContent || ''), null, { timeout: 10000 });
+    check(true, 'the deployment is done and can no longer be paused');
+    const seen = await page.evaluate(() => Object.fromEntries(Object.entries(window.__seen).map(([k, v]) => [k, [...v]])));
+    log(`progress seen: overall ${seen.overall.join(' | ')}; stages ${seen.steps.join(' | ')}; batches ${seen.batches.join(' | ')}`);
+    const stepVals = await page.$$eval('#dep-steps [role=progressbar]', (bs) => bs.map((b) => b.getAttribute('aria-valuenow')));
+    check(stepVals.length === 5 && stepVals.every((v) => v === '100'), `every stage bar is at 100 % (${stepVals.join(', ')})`);
+    const batchVals = await page.$$eval('#dep-batches [role=progressbar]', (bs) => bs.map((b) => b.getAttribute('aria-valuenow')));
+    check(batchVals.length === 3 && batchVals.every((v) => v === '100'), `the canary and both batches are at 100 % (${batchVals.join(', ')})`);
+    const partial = (list) => list.some((row) => row.split(',').some((v) => Number(v) > 0 && Number(v) < 100));
+    check(seen.steps.length >= 3 && partial(seen.steps), `the stage bars moved live through partial values (${seen.steps.length} states seen)`);
+    check(seen.overall.length >= 2 && seen.overall[0] !== '100', `the overall bar moved live (${seen.overall.join(' -> ')})`);
+    const states = await page.$$eval('#dep-devices tbody tr', (rows) => rows.map((r) => [r.dataset.endpoint, r.dataset.stage, r.cells[2].textContent.trim()]));
+    check(states.length === nDevices && states.every((x) => x[1] === 'done'), `per-device states: ${states.map((x) => `${x[0]} ${x[1]} (batch ${x[2]})`).join(', ')}`);
+    check(states.map((x) => x[2]).join(',') === '1,2,2,3', `the canary is batch 1, then batches of two (${states.map((x) => x[2]).join(',')})`);
     await shots('deployment-done');
     await page.goto(`${base}/#/deployments`);
-    await page.waitForSelector('table');
+    await page.waitForSelector('main tbody tr');
+    check(/done/.test(await page.textContent('main tbody tr')), 'the deployment list shows it done');
     await shots('deployments');
     await page.goto(`${base}/#/fleet`);
-    await page.waitForSelector('main tbody tr');
+    await page.waitForFunction((n) => [...document.querySelectorAll('main tbody tr')].filter((r) => /kws@1/.test(r.textContent)).length === n, nDevices, { timeout: 20000 });
+    check(true, 'the fleet shows kws@1 installed on every device');
     await shots('fleet-after-deployment');
-    await page.click('main tbody tr a');
-    await page.waitForSelector('#inf-h');
+
+    // A device's inference plot: the devices run the model every 500 ms and
+    // report it; the page is opened again until results are there.
+    const ep = states[0][0];
+    await waitFor(`inference results from ${ep}`, async () => {
+      await page.goto(`${base}/#/devices/${ep}`);
+      await page.waitForSelector('#inf-h');
+      await page.waitForSelector('#inf-chart canvas, #inf-h ~ .state', { timeout: 15000 });
+      return page.$('#inf-chart canvas');
+    }, 90000, 1500);
+    await page.waitForSelector('#lat-chart canvas');
+    const inked = await page.evaluate(() => ['#inf-chart', '#lat-chart'].map((sel) => {
+      const c = document.querySelector(`${sel} canvas`);
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+      return n;
+    }));
+    check(inked[0] > 2000 && inked[1] > 1000, `the inference plots are drawn (${inked.join(', ')} pixels inked)`);
+    check(/kws 1, top class \d+/.test(await page.textContent('#inf-summary')), `the newest result is summarised (${await page.textContent('#inf-summary')})`);
+    const hist = await page.$$eval('#inst-table tbody tr', (rows) => rows.map((r) => r.textContent));
+    check(hist.length === 1 && /kws 1/.test(hist[0]) && /done/.test(hist[0]), 'the install history lists the deployment as done');
     await shots('device-after-deployment');
   }
 

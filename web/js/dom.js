@@ -100,12 +100,15 @@ export function shape(dims) {
 const badgeKinds = {
   online: 'ok', done: 'ok', succeeded: 'ok', installed: 'ok', completed: 'ok', fits: 'ok', success: 'ok', active: 'ok',
   offline: '', queued: '', pending: '', waiting: '', skipped: '', cancelled: '', canceled: '',
-  running: 'info', compiling: 'info', installing: 'info', downloading: 'info', in_progress: 'info', rolling: 'info',
-  paused: 'warn', rolled_back: 'warn',
+  running: 'info', compiling: 'info', ready: 'info', installing: 'info', downloading: 'info', activating: 'info', in_progress: 'info', rolling: 'info',
+  paused: 'warn', cancelling: 'warn', rolled_back: 'warn',
   failed: 'bad', error: 'bad', refused: 'bad', 'does not fit': 'bad',
 };
+export function badgeKind(text) {
+  return badgeKinds[String(text).toLowerCase()] ?? '';
+}
 export function badge(text, kind) {
-  const k = kind ?? badgeKinds[String(text).toLowerCase()] ?? '';
+  const k = kind ?? badgeKind(text);
   return h(`span.badge${k ? '.' + k : ''}`, String(text).replace(/_/g, ' '));
 }
 

@@ -20,7 +20,7 @@ export async function render(ctx) {
         : errorState(e, () => location.reload()));
       return false;
     }
-    const ds = (res.deployments || res.items || []).slice().sort((a, b) => Number(b.id) - Number(a.id));
+    const ds = (res.deployments || []).slice().sort((a, b) => Number(b.id) - Number(a.id));
     clear(list);
     if (!ds.length) {
       list.append(empty('No deployments yet', 'Install a model on devices with a staged rollout.', h('p', h('a.button', { href: '#/deployments/new' }, 'New deployment'))));
@@ -30,10 +30,12 @@ export async function render(ctx) {
       { label: 'Id', cell: (d) => h('a', { href: `#/deployments/${enc(d.id)}` }, `#${d.id}`) },
       { label: 'Model', cell: (d) => `${d.model} ${d.version}` },
       { label: 'State', cell: (d) => badge(d.state) },
-      { label: 'Progress', cell: (d) => { const c = deviceCounts(d); return meter(c.done, c.total, `Deployment ${d.id}`, c.failed ? 'bad' : ''); } },
-      { label: 'Devices', num: true, cell: (d) => String(deviceCounts(d).total) },
+      { label: 'Progress', cell: (d) => { const c = deviceCounts(d); return meter(c.done, c.total, `Deployment ${d.id}`, c.failed ? 'bad' : d.state === 'done' ? 'ok' : ''); } },
+      { label: 'Devices', num: true, cell: (d) => { const c = deviceCounts(d); return `${c.done} / ${c.total}${c.failed ? ` (${c.failed} failed)` : ''}${c.refused ? ` (+${c.refused} refused)` : ''}`; } },
+      { label: 'Batch', num: true, cell: (d) => (d.batches ? `${Math.min(d.current_batch + 1, d.batches)} of ${d.batches}` : '—') },
+      { label: 'Note', cell: (d) => d.reason || '' },
       { label: 'Created', cell: (d) => when(d.created_at) },
     ], ds, { label: 'Deployments' }));
-    return ds.some((d) => !['done', 'completed', 'succeeded', 'failed', 'cancelled', 'canceled'].includes(d.state));
+    return ds.some((d) => !['done', 'cancelled'].includes(d.state));
   }, 2000);
 }

@@ -5,21 +5,35 @@ import { api, apiOptional, enc } from '../api.js';
 import { h, clear, badge, when, table, empty, errorState, loading, pageHead, bytes, ms } from '../dom.js';
 import { timeChart } from '../charts.js';
 
-const TIME_KEYS = ['t', 'time', 'at', 'received_at', 'created_at', 'timestamp'];
+// An inference's output as numbers: the API gives the device's text
+// ("0.0039,0.9,..." from /32102/0/2; numbers or a JSON array accepted too).
+export function parseOutput(out) {
+  if (Array.isArray(out)) return out.map(Number);
+  if (typeof out !== 'string' || !out.trim()) return [];
+  return out.replace(/^\s*\[|\]\s*$/g, '').split(/[\s,;]+/).filter(Boolean).map(Number);
+}
 
-// Inference results as plot points: the numeric fields of each result
-// (latency, top class, score, ...) and its output vector as out[i].
+// Inference results (GET /devices/{ep}/inferences, newest first) as plot
+// points, oldest first: the output scores as out[i] (at most 12 classes)
+// and, separately, the latency in ms and the top class.
 export function inferencePoints(results) {
-  return results.map((r) => {
-    const t = TIME_KEYS.map((k) => r[k]).find(Boolean);
-    const values = {};
-    for (const [k, v] of Object.entries(r)) {
-      if (typeof v === 'number' && !TIME_KEYS.includes(k) && k !== 'id' && k !== 'count' && k !== 'inference_count') values[k] = v;
-    }
-    const out = r.output || r.outputs || r.last_output;
-    if (Array.isArray(out) && out.length <= 12) out.forEach((v, i) => { if (typeof v === 'number') values[`out[${i}]`] = v; });
-    return { t, values };
-  }).filter((p) => p.t).sort((a, b) => new Date(a.t) - new Date(b.t));
+  return results.filter((r) => r.at).map((r) => {
+    const scores = {};
+    const out = parseOutput(r.output);
+    if (out.length <= 12) out.forEach((v, i) => { if (Number.isFinite(v)) scores[`out[${i}]`] = v; });
+    const latency = r.latency_us !== undefined && r.latency_us !== null ? { 'latency ms': r.latency_us / 1000 } : {};
+    return { t: r.at, values: scores, latency, top: r.top_class };
+  }).sort((a, b) => new Date(a.t) - new Date(b.t));
+}
+
+// Install history from the deployments that included the device (the API
+// has no per-device history of its own): the newest `limit` deployments.
+async function installHistory(ep, signal, limit = 20) {
+  const list = await apiOptional('deployments', { signal });
+  if (!list) return null;
+  const recent = (list.deployments || []).slice().sort((a, b) => b.id - a.id).slice(0, limit);
+  const full = await Promise.all(recent.map((d) => api(`deployments/${d.id}`, { signal })));
+  return full.flatMap((d) => (d.devices || []).filter((x) => x.endpoint === ep).map((x) => ({ ...x, deployment: d.id, model: d.model, version: d.version, deployment_state: d.state })));
 }
 
 function capabilities(caps) {
@@ -49,8 +63,8 @@ export async function render(ctx) {
   }
   const [compat, installs, inferences] = await Promise.all([
     apiOptional(`devices/${enc(ep)}/compatible-models`, { signal: ctx.signal }).catch((e) => ({ error: e })),
-    apiOptional(`devices/${enc(ep)}/installs`, { signal: ctx.signal }).catch((e) => ({ error: e })),
-    apiOptional(`devices/${enc(ep)}/inferences`, { signal: ctx.signal }).catch((e) => ({ error: e })),
+    installHistory(ep, ctx.signal).catch((e) => ({ error: e })),
+    apiOptional(`devices/${enc(ep)}/inferences?limit=200`, { signal: ctx.signal }).catch((e) => ({ error: e })),
   ]);
   if (!ctx.alive()) return;
   clear(main);
@@ -75,41 +89,56 @@ export async function render(ctx) {
   // Inference results over time.
   const infCard = h('section.card', { 'aria-labelledby': 'inf-h' }, h('h2#inf-h', 'Inference results'));
   main.append(infCard);
-  const results = inferences && !inferences.error ? (inferences.inferences || inferences.results || inferences.items || []) : null;
+  const results = inferences && !inferences.error ? (inferences.inferences || []) : null;
   if (inferences?.error) infCard.append(errorState(inferences.error));
   else if (results === null) infCard.append(empty('Not recorded by this server', 'This tmlaasd does not keep inference results yet.'));
-  else if (!results.length) infCard.append(empty('No inference results yet', 'Results appear when the installed model runs and the device reports them.'));
+  else if (!results.length) infCard.append(empty('No inference results yet', 'Results appear when the installed model runs and the device reports them (ML Inference, object 32102).'));
   else {
     const points = inferencePoints(results);
-    const chartEl = h('div.chart', { role: 'group', 'aria-roledescription': 'plot', 'aria-label': `Inference results over time, ${points.length} points` });
-    infCard.append(chartEl);
-    timeChart(chartEl, points);
-    const recent = results.slice(-10).reverse();
+    const last = results[0];
+    infCard.append(h('p.hint#inf-summary', `${points.length} result${points.length === 1 ? '' : 's'} shown, the newest ${when(last.at).textContent || ''}: `
+      + `${[last.model, last.version].filter(Boolean).join(' ')}, top class ${last.top_class}`
+      + `${last.latency_us !== undefined ? `, ${ms(last.latency_us / 1000)}` : ''}, inference #${last.count}.`));
+    const scores = points.filter((p) => Object.keys(p.values).length);
+    if (scores.length) {
+      const chartEl = h('div.chart#inf-chart', { role: 'group', 'aria-roledescription': 'plot', 'aria-label': `Output scores over time, ${scores.length} points` });
+      infCard.append(h('h3', 'Output scores'), chartEl);
+      timeChart(chartEl, scores);
+    }
+    const lat = points.filter((p) => Object.keys(p.latency).length).map((p) => ({ t: p.t, values: p.latency }));
+    if (lat.length) {
+      const latEl = h('div.chart#lat-chart', { role: 'group', 'aria-roledescription': 'plot', 'aria-label': `Inference latency over time, ${lat.length} points` });
+      infCard.append(h('h3', 'Latency'), latEl);
+      timeChart(latEl, lat, 'ms');
+    }
+    const recent = results.slice(0, 10);
     infCard.append(h('details', h('summary', `Last ${recent.length} results as a table`),
       table([
-        { label: 'Time', cell: (r) => when(TIME_KEYS.map((k) => r[k]).find(Boolean)) },
+        { label: 'Time', cell: (r) => when(r.at) },
+        { label: 'Inference', num: true, cell: (r) => String(r.count ?? '—') },
         { label: 'Model', cell: (r) => [r.model, r.version].filter(Boolean).join(' ') || '—' },
-        { label: 'Top class', cell: (r) => String(r.top_class ?? r.label ?? '—') },
-        { label: 'Latency', num: true, cell: (r) => (r.latency_ms !== undefined ? ms(r.latency_ms) : r.latency_us !== undefined ? ms(r.latency_us / 1000) : '—') },
-        { label: 'Output', cell: (r) => h('span.mono', JSON.stringify(r.output ?? r.outputs ?? r.last_output ?? null)) },
+        { label: 'Top class', num: true, cell: (r) => String(r.top_class ?? '—') },
+        { label: 'Latency', num: true, cell: (r) => (r.latency_us !== undefined ? ms(r.latency_us / 1000) : '—') },
+        { label: 'Output', cell: (r) => h('span.mono.wrap', parseOutput(r.output).map((v) => (Number.isFinite(v) ? +v.toFixed(3) : v)).join(', ')) },
       ], recent, { label: 'Recent inference results' })));
   }
 
-  // Install history.
+  // Install history: this device in the deployments that included it.
   const instCard = h('section.card', { 'aria-labelledby': 'inst-h' }, h('h2#inst-h', 'Install history'));
   main.append(instCard);
-  const hist = installs && !installs.error ? (installs.installs || installs.history || installs.items || []) : null;
+  const hist = installs && !installs.error ? installs : null;
   if (installs?.error) instCard.append(errorState(installs.error));
-  else if (hist === null) instCard.append(empty('Not recorded by this server', 'This tmlaasd does not keep install history yet.'));
+  else if (hist === null) instCard.append(empty('Not recorded by this server', 'This tmlaasd has no deployments API.'));
   else if (!hist.length) instCard.append(empty('Nothing installed yet', 'Start a deployment that includes this device.'));
   else {
-    instCard.append(table([
-      { label: 'When', cell: (r) => when(r.finished_at || r.updated_at || r.created_at || r.at) },
-      { label: 'Model', cell: (r) => [r.model, r.version].filter(Boolean).join(' ') || r.installed_model || '—' },
-      { label: 'Deployment', cell: (r) => (r.deployment ?? r.deployment_id ? h('a', { href: `#/deployments/${r.deployment ?? r.deployment_id}` }, `#${r.deployment ?? r.deployment_id}`) : '—') },
-      { label: 'Result', cell: (r) => badge(r.state || r.result || '—') },
-      { label: 'Detail', cell: (r) => r.error || r.reason || '' },
-    ], hist, { label: 'Install history' }));
+    instCard.append(h('div#inst-table', table([
+      { label: 'When', cell: (r) => when(r.finished_at || r.started_at || null) },
+      { label: 'Model', cell: (r) => `${r.model} ${r.version}` },
+      { label: 'Deployment', cell: (r) => h('a', { href: `#/deployments/${r.deployment}` }, `#${r.deployment}`) },
+      { label: 'Result', cell: (r) => badge(r.stage) },
+      { label: 'Package', num: true, cell: (r) => (r.package ? bytes(r.package.bytes) : '—') },
+      { label: 'Detail', cell: (r) => r.error || '' },
+    ], hist, { label: 'Install history' })));
   }
 
   // Models that fit.
@@ -127,6 +156,8 @@ export async function render(ctx) {
         { label: 'RAM', num: true, cell: (m) => (m.ram_bytes !== undefined ? bytes(m.ram_bytes) : '—') },
         { label: 'Flash', num: true, cell: (m) => (m.flash_bytes !== undefined ? bytes(m.flash_bytes) : '—') },
         { label: 'Latency', num: true, cell: (m) => (m.latency_ms !== undefined ? ms(m.latency_ms) : '—') },
+        { label: 'Package', num: true, cell: (m) => (m.artifact?.bytes !== undefined ? bytes(m.artifact.bytes) : '—') },
+        { label: 'Transfer', num: true, cell: (m) => (m.transfer_s !== undefined ? `${m.transfer_s.toFixed(1)} s${m.link?.name ? ` (${m.link.name})` : ''}` : '—') },
         { label: 'Reason', cell: (m) => m.reason || '' },
       ], [...fits, ...refused], { label: 'Models for this device' }));
     }
