@@ -8,9 +8,11 @@
 #include <sodium.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server_internal.h"
 
@@ -309,6 +311,8 @@ static tml_status_t bind_endpoint(tml_lwm2m_server_t *srv, uint16_t port, coap_p
     return TML_OK;
 }
 
+static void scan_coap_fds(tml_lwm2m_server_t *srv, int epfd);
+
 tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
                                      tml_lwm2m_server_t **out, tml_err_t *err)
 {
@@ -365,6 +369,9 @@ tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
     }
     if (st == TML_OK)
         st = srv_rd_init(srv, err);
+    srv->timerfd = -1;
+    if (st == TML_OK && coap_context_get_coap_fd(srv->ctx) >= 0)
+        scan_coap_fds(srv, coap_context_get_coap_fd(srv->ctx));
     if (st != TML_OK) {
         tml_lwm2m_server_destroy(srv);
         return st;
@@ -407,9 +414,15 @@ uint16_t tml_lwm2m_server_dtls_port(const tml_lwm2m_server_t *srv)
  * timers, retransmissions) and then reads one datagram. At a hundred
  * thousand sessions that walk, per datagram, is the cost. Here the step
  * drives libcoap's epoll interface itself: it reads up to IO_BATCH datagrams
- * per step and prepares (walks) only when libcoap's own timer fires or
- * PREPARE_MAX_MS passed, whichever is sooner. */
+ * per step and prepares (walks) at most every PREPARE_MIN_MS and at least
+ * every PREPARE_MAX_MS, or when libcoap asked for sooner. libcoap arms its
+ * timerfd for the head of its retransmission queue and does not disarm it
+ * when that message is acknowledged, so at a thousand requests a second it
+ * fires about once per request; a firing inside PREPARE_MIN_MS is drained
+ * here instead of walking the sessions again. */
 #define IO_BATCH 256
+#define IO_BURST_MAX 64u
+#define PREPARE_MIN_MS 20u
 #define PREPARE_MAX_MS 100u
 
 static void prepare_io(tml_lwm2m_server_t *srv)
@@ -417,7 +430,56 @@ static void prepare_io(tml_lwm2m_server_t *srv)
     coap_tick_t now;
     coap_ticks(&now);
     unsigned t = coap_io_prepare_epoll(srv->ctx, now);
-    srv->next_prepare_ms = srv_now_ms() + (t && t < PREPARE_MAX_MS ? t : PREPARE_MAX_MS);
+    if (t == 0 || t > PREPARE_MAX_MS)
+        t = PREPARE_MAX_MS;
+    if (t < PREPARE_MIN_MS)
+        t = PREPARE_MIN_MS;
+    srv->last_prepare_ms = srv_now_ms();
+    srv->next_prepare_ms = srv->last_prepare_ms + t;
+}
+
+/* libcoap's epoll set, from /proc/self/fdinfo/<epfd> ("tfd: <fd> events:
+ * <mask> data: <hex>"): its timerfd is the entry with data 0, the endpoint
+ * sockets the entries whose data is their coap_socket_t. Without it (no
+ * procfs) every timer firing prepares and every readable socket reads one
+ * datagram per coap_io_do_epoll, as coap_io_process does. */
+static void scan_coap_fds(tml_lwm2m_server_t *srv, int epfd)
+{
+    char path[64], line[256];
+    srv->timerfd = -1;
+    srv->n_socks = 0;
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        int fd;
+        unsigned ev;
+        unsigned long long data;
+        if (sscanf(line, "tfd: %d events: %x data: %llx", &fd, &ev, &data) != 3)
+            continue;
+        char link[64], target[64] = "";
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+            continue;
+        if (data == 0 && strstr(target, "timerfd")) {
+            srv->timerfd = fd;
+        } else if (data != 0 && !strncmp(target, "socket:", 7) &&
+                   srv->n_socks < sizeof(srv->socks) / sizeof(srv->socks[0])) {
+            srv->socks[srv->n_socks].ptr = (uintptr_t)data;
+            srv->socks[srv->n_socks].fd = fd;
+            srv->socks[srv->n_socks].burst = 1;
+            srv->n_socks++;
+        }
+    }
+    fclose(f);
+}
+
+static bool sock_readable(int fd)
+{
+    int n = 0;
+    return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 static tml_status_t run_io(tml_lwm2m_server_t *srv, uint32_t timeout_ms)
@@ -430,7 +492,7 @@ static tml_status_t run_io(tml_lwm2m_server_t *srv, uint32_t timeout_ms)
         prepare_io(srv);
     uint64_t until = srv->next_prepare_ms > now ? srv->next_prepare_ms - now : 0;
     int wait = (int)(timeout_ms < until ? timeout_ms : until);
-    struct epoll_event ev[16];
+    struct epoll_event ev[8], batch[IO_BURST_MAX * 4 + 8];
     for (int done = 0; done < IO_BATCH;) {
         int n = epoll_wait(fd, ev, (int)(sizeof(ev) / sizeof(ev[0])), wait);
         if (n < 0) {
@@ -440,13 +502,46 @@ static tml_status_t run_io(tml_lwm2m_server_t *srv, uint32_t timeout_ms)
         }
         if (n == 0)
             break;
+        /* coap_io_do_epoll reads one datagram per endpoint event and then
+         * walks every session (coap_io_prepare_epoll); an endpoint event
+         * repeated k times reads k datagrams for one walk. k adapts: it
+         * doubles while the socket still has datagrams after a batch and
+         * halves when it ran dry. */
+        size_t nb = 0;
         bool timer = false;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             timer |= ev[i].data.ptr == NULL;
-        coap_io_do_epoll(srv->ctx, ev, (size_t)n);
-        if (timer) /* libcoap's timerfd: something is due; re-arms it too */
-            prepare_io(srv);
-        done += n;
+            unsigned k = 1;
+            for (size_t j = 0; j < srv->n_socks; j++)
+                if ((uintptr_t)ev[i].data.ptr == srv->socks[j].ptr && (ev[i].events & EPOLLIN))
+                    k = srv->socks[j].burst;
+            for (unsigned r = 0; r < k && nb < sizeof(batch) / sizeof(batch[0]); r++)
+                batch[nb++] = ev[i];
+        }
+        coap_io_do_epoll(srv->ctx, batch, nb);
+        now = srv_now_ms();
+        if (timer) { /* libcoap's timerfd: something may be due */
+            if (srv->timerfd < 0 || now >= srv->last_prepare_ms + PREPARE_MIN_MS) {
+                prepare_io(srv); /* re-arms (and so drains) the timer */
+            } else {
+                uint64_t ticks;
+                if (read(srv->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+                    srv->timerfd = -1;
+                if (srv->next_prepare_ms > srv->last_prepare_ms + PREPARE_MIN_MS)
+                    srv->next_prepare_ms = srv->last_prepare_ms + PREPARE_MIN_MS;
+            }
+        } else {
+            srv->last_prepare_ms = now; /* coap_io_do_epoll just walked */
+        }
+        for (size_t j = 0; j < srv->n_socks; j++) {
+            if (sock_readable(srv->socks[j].fd)) {
+                if (srv->socks[j].burst < IO_BURST_MAX)
+                    srv->socks[j].burst *= 2;
+            } else if (srv->socks[j].burst > 1) {
+                srv->socks[j].burst /= 2;
+            }
+        }
+        done += (int)nb;
         wait = 0;
     }
     if (srv_now_ms() >= srv->next_prepare_ms)

@@ -82,6 +82,14 @@ struct tml_lwm2m_server {
     const srv_dev_t *at_dev;
     size_t at_i;
     uint64_t next_prepare_ms;  /* next coap_io_prepare_epoll */
+    uint64_t last_prepare_ms;
+    int timerfd;               /* libcoap's epoll timer, -1 if unknown */
+    struct {                   /* libcoap's endpoint sockets in its epoll set */
+        uintptr_t ptr;         /* epoll data: the coap_socket_t */
+        int fd;
+        unsigned burst;        /* datagrams read per coap_io_do_epoll */
+    } socks[4];
+    size_t n_socks;
     srv_pkg_t *pkgs;
     uint32_t next_req_id;
     uint64_t next_token;
