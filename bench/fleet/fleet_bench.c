@@ -299,7 +299,7 @@ int main(int argc, char **argv)
     }
 
     /* Phase 1: every device registered (and, unless --no-info, read). */
-    /* tml_lwm2m_server_n_devices walks the list: ask 5 times a second
+    /* Ask tml_lwm2m_server_n_devices 5 times a second
      * (events overcount: a lost 2.01 makes a re-registration). */
     uint64_t next_count = 0;
     while (fdrv_now_ms() < deadline && sims_alive(&b)) {

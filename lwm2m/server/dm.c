@@ -102,34 +102,143 @@ static void deliver(srv_req_t *r, tml_status_t st, uint8_t code, const coap_pdu_
     tml_lwm2m_records_free(&recs);
 }
 
-static void complete(srv_req_t *r, tml_status_t st, const char *detail)
+/* ---- Live request bookkeeping -----------------------------------------------
+ * A device's live requests are on its own list (oldest first); answers are
+ * matched through a token hash, cancellations through an id hash. Nothing
+ * here walks every request of the server. */
+
+static uint64_t tok_key(const uint8_t *t)
+{
+    uint64_t k;
+    memcpy(&k, t, 8);
+    return k;
+}
+
+static size_t tok_slot(const tml_lwm2m_server_t *srv, uint64_t k)
+{
+    k ^= k >> 31;
+    k *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(k >> 20) & (srv->req_nbuckets - 1);
+}
+
+static size_t id_slot(const tml_lwm2m_server_t *srv, uint32_t id)
+{
+    return (size_t)((id * 2654435761u) ^ (id >> 16)) & (srv->req_nbuckets - 1);
+}
+
+static bool req_hash_grow(tml_lwm2m_server_t *srv)
+{
+    size_t n = srv->req_nbuckets ? srv->req_nbuckets * 2 : 1024;
+    srv_req_t **tb = tml_calloc(n, sizeof(*tb)), **ib = tml_calloc(n, sizeof(*ib));
+    if (!tb || !ib) {
+        tml_free(tb);
+        tml_free(ib);
+        return false;
+    }
+    size_t old_n = srv->req_nbuckets;
+    srv_req_t **old = srv->req_tbuckets, **old_ib = srv->req_ibuckets;
+    srv->req_tbuckets = tb;
+    srv->req_ibuckets = ib;
+    srv->req_nbuckets = n;
+    for (size_t i = 0; i < old_n; i++) {
+        for (srv_req_t *r = old[i], *nx; r; r = nx) {
+            nx = r->tnext;
+            size_t t = tok_slot(srv, tok_key(r->token)), k = id_slot(srv, r->id);
+            r->tnext = tb[t];
+            tb[t] = r;
+            r->inext = ib[k];
+            ib[k] = r;
+        }
+    }
+    tml_free(old);
+    tml_free(old_ib);
+    return true;
+}
+
+tml_status_t srv_req_link(tml_lwm2m_server_t *srv, srv_dev_t *dev, srv_req_t *req)
+{
+    if (srv->n_reqs + 1 > srv->req_nbuckets && !req_hash_grow(srv) && !srv->req_nbuckets)
+        return TML_ERR_NOMEM;
+    req->dev = dev;
+    req->next = NULL;
+    req->prev = dev->reqs_tail;
+    if (dev->reqs_tail)
+        dev->reqs_tail->next = req;
+    else
+        dev->reqs = req;
+    dev->reqs_tail = req;
+    size_t t = tok_slot(srv, tok_key(req->token)), k = id_slot(srv, req->id);
+    req->tnext = srv->req_tbuckets[t];
+    srv->req_tbuckets[t] = req;
+    req->inext = srv->req_ibuckets[k];
+    srv->req_ibuckets[k] = req;
+    srv->n_reqs++;
+    return TML_OK;
+}
+
+void srv_req_finish(tml_lwm2m_server_t *srv, srv_req_t *r)
 {
     if (r->done)
         return;
     r->done = true;
+    srv_dev_t *dev = r->dev;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        dev->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        dev->reqs_tail = r->prev;
+    for (srv_req_t **pp = &srv->req_tbuckets[tok_slot(srv, tok_key(r->token))]; *pp; pp = &(*pp)->tnext)
+        if (*pp == r) {
+            *pp = r->tnext;
+            break;
+        }
+    for (srv_req_t **pp = &srv->req_ibuckets[id_slot(srv, r->id)]; *pp; pp = &(*pp)->inext)
+        if (*pp == r) {
+            *pp = r->inext;
+            break;
+        }
+    srv->n_reqs--;
+    r->prev = NULL;
+    r->tnext = r->inext = NULL;
+    r->next = srv->done_reqs;
+    srv->done_reqs = r;
+}
+
+void srv_reqs_destroy(tml_lwm2m_server_t *srv)
+{
+    /* Normally empty: removing the devices failed their requests. */
+    for (size_t i = 0; i < srv->req_nbuckets; i++)
+        while (srv->req_tbuckets[i])
+            srv_req_finish(srv, srv->req_tbuckets[i]);
+}
+
+static void complete(tml_lwm2m_server_t *srv, srv_req_t *r, tml_status_t st, const char *detail)
+{
+    if (r->done)
+        return;
+    srv_req_finish(srv, r);
     deliver(r, st, 0, NULL, detail);
 }
 
 void srv_fail_requests(tml_lwm2m_server_t *srv, srv_dev_t *dev, tml_status_t st, const char *detail)
 {
-    for (srv_req_t *r = srv->reqs; r; r = r->next)
-        if (r->dev == dev && !r->done)
-            complete(r, st, detail);
-    if (dev)
-        dev->pub.n_queued = 0;
+    if (!dev)
+        return;
+    /* Newest first; each is unlinked before its callback runs. */
+    while (dev->reqs_tail)
+        complete(srv, dev->reqs_tail, st, detail);
+    dev->pub.n_queued = 0;
 }
 
 void srv_free_done(tml_lwm2m_server_t *srv)
 {
-    srv_req_t **pp = &srv->reqs;
-    while (*pp) {
-        srv_req_t *r = *pp;
-        if (r->done) {
-            *pp = r->next;
-            srv_req_free(r);
-        } else {
-            pp = &r->next;
-        }
+    while (srv->done_reqs) {
+        srv_req_t *r = srv->done_reqs;
+        srv->done_reqs = r->next;
+        srv_req_free(r);
     }
 }
 
@@ -182,16 +291,17 @@ static tml_status_t send_now(tml_lwm2m_server_t *srv, srv_req_t *r)
 
 tml_status_t srv_submit(tml_lwm2m_server_t *srv, srv_dev_t *dev, srv_req_t *req, tml_err_t *err)
 {
-    req->dev = dev;
-    req->next = srv->reqs;
-    srv->reqs = req;
+    if (srv_req_link(srv, dev, req) != TML_OK) {
+        srv_req_free(req);
+        return tml_err_set(err, TML_ERR_NOMEM, "%s: out of memory", dev->pub.endpoint);
+    }
     if (dev->pub.queue_mode && srv_now_ms() > dev->awake_until_ms) {
         dev->pub.n_queued++; /* sent when the device next updates */
         return TML_OK;
     }
     tml_status_t st = send_now(srv, req);
     if (st != TML_OK) {
-        req->done = true; /* freed at the end of the step, no callback */
+        srv_req_finish(srv, req); /* freed at the end of the step, no callback */
         return tml_err_set(err, st, "%s: cannot send the request", dev->pub.endpoint);
     }
     return TML_OK;
@@ -199,22 +309,24 @@ tml_status_t srv_submit(tml_lwm2m_server_t *srv, srv_dev_t *dev, srv_req_t *req,
 
 void srv_flush(tml_lwm2m_server_t *srv, srv_dev_t *dev)
 {
-    /* Oldest first: the list is newest first, so walk it into an array. */
+    /* Oldest first: the device's list is in submission order. */
     size_t n = 0;
-    for (srv_req_t *r = srv->reqs; r; r = r->next)
-        n += r->dev == dev && !r->sent && !r->done;
+    for (srv_req_t *r = dev->reqs; r; r = r->next)
+        n += !r->sent;
     if (!n)
         return;
     srv_req_t **order = tml_malloc(n * sizeof(*order));
     if (!order)
         return; /* retried on the next update */
-    size_t k = n;
-    for (srv_req_t *r = srv->reqs; r; r = r->next)
-        if (r->dev == dev && !r->sent && !r->done)
-            order[--k] = r;
+    size_t k = 0;
+    for (srv_req_t *r = dev->reqs; r; r = r->next)
+        if (!r->sent)
+            order[k++] = r;
     for (size_t i = 0; i < n; i++) {
+        if (order[i]->done || order[i]->sent)
+            continue; /* a callback of an earlier one finished it */
         if (send_now(srv, order[i]) != TML_OK)
-            complete(order[i], TML_ERR_IO, "cannot send the queued request");
+            complete(srv, order[i], TML_ERR_IO, "cannot send the queued request");
     }
     dev->pub.n_queued = 0;
     tml_free(order);
@@ -223,9 +335,9 @@ void srv_flush(tml_lwm2m_server_t *srv, srv_dev_t *dev)
 static srv_req_t *find_by_token(tml_lwm2m_server_t *srv, const coap_pdu_t *pdu)
 {
     coap_bin_const_t tok = coap_pdu_get_token(pdu);
-    if (tok.length != 8)
+    if (tok.length != 8 || !srv->req_nbuckets)
         return NULL;
-    for (srv_req_t *r = srv->reqs; r; r = r->next)
+    for (srv_req_t *r = srv->req_tbuckets[tok_slot(srv, tok_key(tok.s))]; r; r = r->tnext)
         if (!r->done && r->sent && !memcmp(r->token, tok.s, 8))
             return r;
     return NULL;
@@ -247,7 +359,7 @@ coap_response_t srv_on_response(coap_session_t *s, const coap_pdu_t *sent, const
     bool observing = r->observe == 0 && code >> 5 == 2 &&
                      coap_check_option(rcv, COAP_OPTION_OBSERVE, &it) != NULL;
     if (!observing)
-        r->done = true;
+        srv_req_finish(d->srv, r);
     deliver(r, TML_OK, code, rcv, "");
     return COAP_RESPONSE_OK;
 }
@@ -262,7 +374,7 @@ void srv_on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reas
     srv_req_t *r = find_by_token(d->srv, sent);
     if (!r)
         return;
-    complete(r, reason == COAP_NACK_RST ? TML_ERR_STATE : TML_ERR_TIMEOUT,
+    complete(d->srv, r, reason == COAP_NACK_RST ? TML_ERR_STATE : TML_ERR_TIMEOUT,
              reason == COAP_NACK_RST ? "device reset the request" : "device did not answer");
 }
 
@@ -402,12 +514,13 @@ tml_status_t tml_lwm2m_server_cancel_observe(tml_lwm2m_server_t *srv, uint32_t o
                                              tml_err_t *err)
 {
     srv_req_t *obs = NULL;
-    for (srv_req_t *r = srv ? srv->reqs : NULL; r; r = r->next)
-        if (r->id == obs_id && r->observe == 0 && !r->done)
-            obs = r;
+    if (srv && srv->req_nbuckets)
+        for (srv_req_t *r = srv->req_ibuckets[id_slot(srv, obs_id)]; r; r = r->inext)
+            if (r->id == obs_id && r->observe == 0 && !r->done)
+                obs = r;
     if (!obs)
         return tml_err_set(err, TML_ERR_NOT_FOUND, "no observation %u", obs_id);
-    obs->done = true; /* no more callbacks; later notifications get a RST */
+    srv_req_finish(srv, obs); /* no more callbacks; later notifications get a RST */
     if (!obs->sent)
         return TML_OK;
     /* A GET with Observe=1 and the observation's token deregisters it. */
@@ -424,6 +537,6 @@ tml_status_t tml_lwm2m_server_cancel_observe(tml_lwm2m_server_t *srv, uint32_t o
     c->first_answered = false;
     c->cb = ignore_answer;
     c->arg = NULL;
-    c->next = NULL;
+    c->next = c->prev = c->tnext = c->inext = NULL;
     return srv_submit(srv, obs->dev, c, err);
 }

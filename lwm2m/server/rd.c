@@ -4,6 +4,7 @@
  * (which endpoints must come over DTLS, and with which identity) and the
  * reads of /3/0 and /32101/0 every registration triggers.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -191,17 +192,26 @@ static void hnd_register(coap_resource_t *r, coap_session_t *s, const coap_pdu_t
     d->pub.objects = links;
     tml_lwm2m_records_init(&d->pub.device_info);
     tml_lwm2m_records_init(&d->pub.ml_caps);
-    d->session = coap_session_reference(s);
-    coap_session_set_app_data(s, d);
     d->last_seen_ms = srv_now_ms();
     d->awake_until_ms = d->last_seen_ms + srv->cfg.queue_awake_ms;
+    d->heap_idx = SIZE_MAX;
+    if (srv_add_dev(srv, d) != TML_OK) {
+        coap_add_resource(srv->ctx, d->res); /* the way to free it */
+        coap_delete_resource(srv->ctx, d->res);
+        tml_lwm2m_links_free(&d->pub.objects);
+        tml_free(d);
+        reply(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    d->session = coap_session_reference(s);
+    coap_session_set_app_data(s, d);
     d->need_info = !srv->cfg.skip_info_reads;
+    if (d->need_info)
+        srv_mark_dirty(srv, d);
     coap_resource_set_userdata(d->res, d);
     coap_register_handler(d->res, COAP_REQUEST_POST, hnd_update);
     coap_register_handler(d->res, COAP_REQUEST_DELETE, hnd_deregister);
     coap_add_resource(srv->ctx, d->res);
-    d->next = srv->devs;
-    srv->devs = d;
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CREATED);
     coap_add_option(resp, COAP_OPTION_LOCATION_PATH, 2, (const uint8_t *)"rd");
     coap_add_option(resp, COAP_OPTION_LOCATION_PATH, strlen(d->pub.reg_id),
@@ -264,8 +274,10 @@ static void hnd_update(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *
     }
     d->last_seen_ms = srv_now_ms();
     d->awake_until_ms = d->last_seen_ms + srv->cfg.queue_awake_ms;
+    srv_dev_touch(srv, d);
     d->pub.n_updates++;
     d->need_flush = true;
+    srv_mark_dirty(srv, d);
     coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
     srv_event(srv, TML_LWM2M_EV_UPDATED, d, "");
 }
@@ -369,7 +381,12 @@ static void send_info_read(srv_dev_t *d, info_read_t *ir)
 
 void srv_rd_after_io(tml_lwm2m_server_t *srv)
 {
-    for (srv_dev_t *d = srv->devs; d; d = d->next) {
+    /* Only the devices that registered or updated this step. */
+    while (srv->dirty) {
+        srv_dev_t *d = srv->dirty;
+        srv->dirty = d->dnext;
+        d->dnext = NULL;
+        d->dirty = false;
         if (d->removed)
             continue;
         if (d->need_info) {
@@ -390,7 +407,7 @@ void srv_rd_after_io(tml_lwm2m_server_t *srv)
                 send_info_read(d, ir);
             }
         }
-        if (d->need_flush) {
+        if (d->need_flush && !d->removed) {
             d->need_flush = false;
             srv_flush(srv, d);
         }

@@ -4,10 +4,15 @@
  * deferred freeing that keeps libcoap callbacks from seeing freed state.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sodium.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server_internal.h"
 
@@ -29,12 +34,155 @@ void srv_event(tml_lwm2m_server_t *srv, tml_lwm2m_event_t ev, srv_dev_t *dev, co
         srv->cfg.on_event(srv->cfg.event_arg, ev, dev ? &dev->pub : NULL, detail ? detail : "");
 }
 
+/* ---- Device bookkeeping ----------------------------------------------------
+ * Live devices are on a doubly linked list (newest first), in an endpoint
+ * hash and in an expiry min-heap, so lookups, expiry and removal cost the
+ * same at ten devices and at a hundred thousand. Removed devices move to
+ * srv->dead and are freed at the end of the step. */
+
+static uint64_t ep_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
 srv_dev_t *srv_find_dev(tml_lwm2m_server_t *srv, const char *endpoint)
 {
-    for (srv_dev_t *d = srv->devs; d; d = d->next)
+    if (!srv->dev_nbuckets)
+        return NULL;
+    for (srv_dev_t *d = srv->dev_buckets[ep_hash(endpoint) & (srv->dev_nbuckets - 1)]; d; d = d->hnext)
         if (!d->removed && !strcmp(d->pub.endpoint, endpoint))
             return d;
     return NULL;
+}
+
+static bool dev_hash_grow(tml_lwm2m_server_t *srv)
+{
+    size_t n = srv->dev_nbuckets ? srv->dev_nbuckets * 2 : 1024;
+    srv_dev_t **b = tml_calloc(n, sizeof(*b));
+    if (!b)
+        return false;
+    for (srv_dev_t *d = srv->devs; d; d = d->next) {
+        size_t i = ep_hash(d->pub.endpoint) & (n - 1);
+        d->hnext = b[i];
+        b[i] = d;
+    }
+    tml_free(srv->dev_buckets);
+    srv->dev_buckets = b;
+    srv->dev_nbuckets = n;
+    return true;
+}
+
+static void dev_hash_del(tml_lwm2m_server_t *srv, srv_dev_t *dev)
+{
+    if (!srv->dev_nbuckets)
+        return;
+    for (srv_dev_t **pp = &srv->dev_buckets[ep_hash(dev->pub.endpoint) & (srv->dev_nbuckets - 1)]; *pp;
+         pp = &(*pp)->hnext) {
+        if (*pp == dev) {
+            *pp = dev->hnext;
+            dev->hnext = NULL;
+            return;
+        }
+    }
+}
+
+static void heap_set(tml_lwm2m_server_t *srv, size_t i, srv_dev_t *d)
+{
+    srv->heap[i] = d;
+    d->heap_idx = i;
+}
+
+static void heap_up(tml_lwm2m_server_t *srv, size_t i)
+{
+    srv_dev_t *d = srv->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (srv->heap[p]->expires_ms <= d->expires_ms)
+            break;
+        heap_set(srv, i, srv->heap[p]);
+        i = p;
+    }
+    heap_set(srv, i, d);
+}
+
+static void heap_down(tml_lwm2m_server_t *srv, size_t i)
+{
+    srv_dev_t *d = srv->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= srv->heap_n)
+            break;
+        if (c + 1 < srv->heap_n && srv->heap[c + 1]->expires_ms < srv->heap[c]->expires_ms)
+            c++;
+        if (d->expires_ms <= srv->heap[c]->expires_ms)
+            break;
+        heap_set(srv, i, srv->heap[c]);
+        i = c;
+    }
+    heap_set(srv, i, d);
+}
+
+static void heap_del(tml_lwm2m_server_t *srv, srv_dev_t *d)
+{
+    size_t i = d->heap_idx;
+    if (i == SIZE_MAX || i >= srv->heap_n || srv->heap[i] != d)
+        return;
+    d->heap_idx = SIZE_MAX;
+    srv_dev_t *last = srv->heap[--srv->heap_n];
+    if (last == d)
+        return;
+    heap_set(srv, i, last);
+    heap_up(srv, i);
+    heap_down(srv, last->heap_idx);
+}
+
+void srv_dev_touch(tml_lwm2m_server_t *srv, srv_dev_t *dev)
+{
+    dev->expires_ms = dev->last_seen_ms + (uint64_t)dev->pub.lifetime_s * 1000u + srv->cfg.expiry_grace_ms;
+    if (dev->heap_idx != SIZE_MAX && dev->heap_idx < srv->heap_n && srv->heap[dev->heap_idx] == dev) {
+        heap_up(srv, dev->heap_idx);
+        heap_down(srv, dev->heap_idx);
+    }
+}
+
+tml_status_t srv_add_dev(tml_lwm2m_server_t *srv, srv_dev_t *dev)
+{
+    if (srv->n_devs + 1 > srv->dev_nbuckets && !dev_hash_grow(srv) && !srv->dev_nbuckets)
+        return TML_ERR_NOMEM;
+    if (srv->heap_n == srv->heap_cap) {
+        size_t cap = srv->heap_cap ? srv->heap_cap * 2 : 1024;
+        srv_dev_t **h = tml_realloc(srv->heap, cap * sizeof(*h));
+        if (!h)
+            return TML_ERR_NOMEM;
+        srv->heap = h;
+        srv->heap_cap = cap;
+    }
+    dev->prev = NULL;
+    dev->next = srv->devs;
+    if (srv->devs)
+        srv->devs->prev = dev;
+    srv->devs = dev;
+    srv->n_devs++;
+    srv->at_dev = NULL;
+    size_t b = ep_hash(dev->pub.endpoint) & (srv->dev_nbuckets - 1);
+    dev->hnext = srv->dev_buckets[b];
+    srv->dev_buckets[b] = dev;
+    dev->heap_idx = srv->heap_n++;
+    srv->heap[dev->heap_idx] = dev;
+    srv_dev_touch(srv, dev);
+    return TML_OK;
+}
+
+void srv_mark_dirty(tml_lwm2m_server_t *srv, srv_dev_t *dev)
+{
+    if (dev->dirty || dev->removed)
+        return;
+    dev->dirty = true;
+    dev->dnext = srv->dirty;
+    srv->dirty = dev;
 }
 
 void srv_remove_dev(tml_lwm2m_server_t *srv, srv_dev_t *dev)
@@ -42,6 +190,19 @@ void srv_remove_dev(tml_lwm2m_server_t *srv, srv_dev_t *dev)
     if (dev->removed)
         return;
     dev->removed = true;
+    if (dev->prev)
+        dev->prev->next = dev->next;
+    else
+        srv->devs = dev->next;
+    if (dev->next)
+        dev->next->prev = dev->prev;
+    dev_hash_del(srv, dev);
+    heap_del(srv, dev);
+    srv->n_devs--;
+    srv->at_dev = NULL;
+    dev->prev = NULL;
+    dev->next = srv->dead;
+    srv->dead = dev;
     if (dev->res)
         coap_resource_set_userdata(dev->res, NULL);
     srv_fail_requests(srv, dev, TML_ERR_NOT_FOUND, "device is no longer registered");
@@ -65,15 +226,21 @@ static void free_dev(tml_lwm2m_server_t *srv, srv_dev_t *d)
 void srv_reap(tml_lwm2m_server_t *srv)
 {
     srv_free_done(srv);
-    srv_dev_t **pp = &srv->devs;
-    while (*pp) {
-        srv_dev_t *d = *pp;
-        if (d->removed) {
-            *pp = d->next;
-            free_dev(srv, d);
+    if (!srv->dead)
+        return;
+    /* A removed device may still wait on the dirty list: unhook it first. */
+    for (srv_dev_t **pp = &srv->dirty; *pp;) {
+        if ((*pp)->removed) {
+            (*pp)->dirty = false;
+            *pp = (*pp)->dnext;
         } else {
-            pp = &d->next;
+            pp = &(*pp)->dnext;
         }
+    }
+    while (srv->dead) {
+        srv_dev_t *d = srv->dead;
+        srv->dead = d->next;
+        free_dev(srv, d);
     }
 }
 
@@ -144,6 +311,8 @@ static tml_status_t bind_endpoint(tml_lwm2m_server_t *srv, uint16_t port, coap_p
     return TML_OK;
 }
 
+static void scan_coap_fds(tml_lwm2m_server_t *srv, int epfd);
+
 tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
                                      tml_lwm2m_server_t **out, tml_err_t *err)
 {
@@ -200,6 +369,9 @@ tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
     }
     if (st == TML_OK)
         st = srv_rd_init(srv, err);
+    srv->timerfd = -1;
+    if (st == TML_OK && coap_context_get_coap_fd(srv->ctx) >= 0)
+        scan_coap_fds(srv, coap_context_get_coap_fd(srv->ctx));
     if (st != TML_OK) {
         tml_lwm2m_server_destroy(srv);
         return st;
@@ -212,14 +384,17 @@ void tml_lwm2m_server_destroy(tml_lwm2m_server_t *srv)
 {
     if (!srv)
         return;
-    for (srv_dev_t *d = srv->devs; d; d = d->next)
-        srv_remove_dev(srv, d);
-    for (srv_req_t *r = srv->reqs; r; r = r->next)
-        r->done = true;
+    while (srv->devs)
+        srv_remove_dev(srv, srv->devs);
+    srv_reqs_destroy(srv);
     srv_reap(srv);
     srv_pkgs_free(srv);
     if (srv->ctx)
         coap_free_context(srv->ctx);
+    tml_free(srv->dev_buckets);
+    tml_free(srv->heap);
+    tml_free(srv->req_tbuckets);
+    tml_free(srv->req_ibuckets);
     tml_free(srv);
 }
 
@@ -233,20 +408,158 @@ uint16_t tml_lwm2m_server_dtls_port(const tml_lwm2m_server_t *srv)
     return srv ? srv->dtls_port : 0;
 }
 
+/* ---- I/O -------------------------------------------------------------------
+ * libcoap 4.3.1's coap_io_process() runs coap_io_prepare_epoll() (which
+ * walks every session of every endpoint: idle timeouts, DTLS and Block
+ * timers, retransmissions) and then reads one datagram. At a hundred
+ * thousand sessions that walk, per datagram, is the cost. Here the step
+ * drives libcoap's epoll interface itself: it reads up to IO_BATCH datagrams
+ * per step and prepares (walks) at most every PREPARE_MIN_MS and at least
+ * every PREPARE_MAX_MS, or when libcoap asked for sooner. libcoap arms its
+ * timerfd for the head of its retransmission queue and does not disarm it
+ * when that message is acknowledged, so at a thousand requests a second it
+ * fires about once per request; a firing inside PREPARE_MIN_MS is drained
+ * here instead of walking the sessions again. */
+#define IO_BATCH 256
+#define IO_BURST_MAX 64u
+#define PREPARE_MIN_MS 20u
+#define PREPARE_MAX_MS 100u
+
+static void prepare_io(tml_lwm2m_server_t *srv)
+{
+    coap_tick_t now;
+    coap_ticks(&now);
+    unsigned t = coap_io_prepare_epoll(srv->ctx, now);
+    if (t == 0 || t > PREPARE_MAX_MS)
+        t = PREPARE_MAX_MS;
+    if (t < PREPARE_MIN_MS)
+        t = PREPARE_MIN_MS;
+    srv->last_prepare_ms = srv_now_ms();
+    srv->next_prepare_ms = srv->last_prepare_ms + t;
+}
+
+/* libcoap's epoll set, from /proc/self/fdinfo/<epfd> ("tfd: <fd> events:
+ * <mask> data: <hex>"): its timerfd is the entry with data 0, the endpoint
+ * sockets the entries whose data is their coap_socket_t. Without it (no
+ * procfs) every timer firing prepares and every readable socket reads one
+ * datagram per coap_io_do_epoll, as coap_io_process does. */
+static void scan_coap_fds(tml_lwm2m_server_t *srv, int epfd)
+{
+    char path[64], line[256];
+    srv->timerfd = -1;
+    srv->n_socks = 0;
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        int fd;
+        unsigned ev;
+        unsigned long long data;
+        if (sscanf(line, "tfd: %d events: %x data: %llx", &fd, &ev, &data) != 3)
+            continue;
+        char link[64], target[64] = "";
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+            continue;
+        if (data == 0 && strstr(target, "timerfd")) {
+            srv->timerfd = fd;
+        } else if (data != 0 && !strncmp(target, "socket:", 7) &&
+                   srv->n_socks < sizeof(srv->socks) / sizeof(srv->socks[0])) {
+            srv->socks[srv->n_socks].ptr = (uintptr_t)data;
+            srv->socks[srv->n_socks].fd = fd;
+            srv->socks[srv->n_socks].burst = 1;
+            srv->n_socks++;
+        }
+    }
+    fclose(f);
+}
+
+static bool sock_readable(int fd)
+{
+    int n = 0;
+    return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+static tml_status_t run_io(tml_lwm2m_server_t *srv, uint32_t timeout_ms)
+{
+    int fd = coap_context_get_coap_fd(srv->ctx);
+    if (fd < 0) /* libcoap without epoll */
+        return coap_io_process(srv->ctx, timeout_ms ? timeout_ms : COAP_IO_NO_WAIT) < 0 ? TML_ERR_IO : TML_OK;
+    uint64_t now = srv_now_ms();
+    if (now >= srv->next_prepare_ms)
+        prepare_io(srv);
+    uint64_t until = srv->next_prepare_ms > now ? srv->next_prepare_ms - now : 0;
+    int wait = (int)(timeout_ms < until ? timeout_ms : until);
+    struct epoll_event ev[8], batch[IO_BURST_MAX * 4 + 8];
+    for (int done = 0; done < IO_BATCH;) {
+        int n = epoll_wait(fd, ev, (int)(sizeof(ev) / sizeof(ev[0])), wait);
+        if (n < 0) {
+            if (errno == EINTR)
+                break;
+            return TML_ERR_IO;
+        }
+        if (n == 0)
+            break;
+        /* coap_io_do_epoll reads one datagram per endpoint event and then
+         * walks every session (coap_io_prepare_epoll); an endpoint event
+         * repeated k times reads k datagrams for one walk. k adapts: it
+         * doubles while the socket still has datagrams after a batch and
+         * halves when it ran dry. */
+        size_t nb = 0;
+        bool timer = false;
+        for (int i = 0; i < n; i++) {
+            timer |= ev[i].data.ptr == NULL;
+            unsigned k = 1;
+            for (size_t j = 0; j < srv->n_socks; j++)
+                if ((uintptr_t)ev[i].data.ptr == srv->socks[j].ptr && (ev[i].events & EPOLLIN))
+                    k = srv->socks[j].burst;
+            for (unsigned r = 0; r < k && nb < sizeof(batch) / sizeof(batch[0]); r++)
+                batch[nb++] = ev[i];
+        }
+        coap_io_do_epoll(srv->ctx, batch, nb);
+        now = srv_now_ms();
+        if (timer) { /* libcoap's timerfd: something may be due */
+            if (srv->timerfd < 0 || now >= srv->last_prepare_ms + PREPARE_MIN_MS) {
+                prepare_io(srv); /* re-arms (and so drains) the timer */
+            } else {
+                uint64_t ticks;
+                if (read(srv->timerfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+                    srv->timerfd = -1;
+                if (srv->next_prepare_ms > srv->last_prepare_ms + PREPARE_MIN_MS)
+                    srv->next_prepare_ms = srv->last_prepare_ms + PREPARE_MIN_MS;
+            }
+        } else {
+            srv->last_prepare_ms = now; /* coap_io_do_epoll just walked */
+        }
+        for (size_t j = 0; j < srv->n_socks; j++) {
+            if (sock_readable(srv->socks[j].fd)) {
+                if (srv->socks[j].burst < IO_BURST_MAX)
+                    srv->socks[j].burst *= 2;
+            } else if (srv->socks[j].burst > 1) {
+                srv->socks[j].burst /= 2;
+            }
+        }
+        done += (int)nb;
+        wait = 0;
+    }
+    if (srv_now_ms() >= srv->next_prepare_ms)
+        prepare_io(srv);
+    return TML_OK;
+}
+
 tml_status_t tml_lwm2m_server_step(tml_lwm2m_server_t *srv, uint32_t timeout_ms)
 {
     if (!srv)
         return TML_ERR_ARG;
-    if (coap_io_process(srv->ctx, timeout_ms ? timeout_ms : COAP_IO_NO_WAIT) < 0)
+    if (run_io(srv, timeout_ms) != TML_OK)
         return TML_ERR_IO;
     uint64_t now = srv_now_ms();
-    for (srv_dev_t *d = srv->devs; d; d = d->next) {
-        if (d->removed)
-            continue;
-        if (now > d->last_seen_ms + (uint64_t)d->pub.lifetime_s * 1000u + srv->cfg.expiry_grace_ms) {
-            srv_event(srv, TML_LWM2M_EV_EXPIRED, d, "lifetime passed without an update");
-            srv_remove_dev(srv, d);
-        }
+    while (srv->heap_n && now > srv->heap[0]->expires_ms) {
+        srv_dev_t *d = srv->heap[0];
+        srv_event(srv, TML_LWM2M_EV_EXPIRED, d, "lifetime passed without an update");
+        srv_remove_dev(srv, d);
     }
     srv_rd_after_io(srv);
     srv_reap(srv);
@@ -262,18 +575,27 @@ const tml_lwm2m_device_t *tml_lwm2m_server_device(const tml_lwm2m_server_t *srv,
 
 size_t tml_lwm2m_server_n_devices(const tml_lwm2m_server_t *srv)
 {
-    size_t n = 0;
-    for (srv_dev_t *d = srv ? srv->devs : NULL; d; d = d->next)
-        n += !d->removed;
-    return n;
+    return srv ? srv->n_devs : 0;
 }
 
 const tml_lwm2m_device_t *tml_lwm2m_server_device_at(const tml_lwm2m_server_t *srv, size_t i)
 {
-    for (srv_dev_t *d = srv ? srv->devs : NULL; d; d = d->next)
-        if (!d->removed && i-- == 0)
-            return &d->pub;
-    return NULL;
+    if (!srv || i >= srv->n_devs)
+        return NULL;
+    tml_lwm2m_server_t *m = (tml_lwm2m_server_t *)(uintptr_t)srv;
+    const srv_dev_t *d;
+    if (m->at_dev && i == m->at_i) {
+        d = m->at_dev;
+    } else if (m->at_dev && i == m->at_i + 1) {
+        d = m->at_dev->next;
+    } else {
+        d = m->devs;
+        for (size_t k = 0; d && k < i; k++)
+            d = d->next;
+    }
+    m->at_dev = d;
+    m->at_i = i;
+    return d ? &d->pub : NULL;
 }
 
 uint64_t tml_lwm2m_server_blocks_served(const tml_lwm2m_server_t *srv)

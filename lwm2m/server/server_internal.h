@@ -18,11 +18,17 @@ typedef struct srv_dev {
     coap_resource_t *res;      /* rd/<reg_id> */
     uint64_t last_seen_ms;
     uint64_t awake_until_ms;
+    uint64_t expires_ms;       /* expiry deadline (key in the expiry heap) */
+    size_t heap_idx;           /* position in srv->heap; SIZE_MAX if not in it */
     bool removed;              /* freed at the end of the step */
     bool need_info;            /* send the registration reads this step */
     bool need_flush;           /* send queued requests this step */
+    bool dirty;                /* on srv->dirty (need_info or need_flush) */
     int info_pending;
-    struct srv_dev *next;
+    struct srv_req *reqs, *reqs_tail; /* live requests, oldest first */
+    struct srv_dev *next, *prev;      /* srv->devs (live) or srv->dead */
+    struct srv_dev *hnext;            /* endpoint hash chain */
+    struct srv_dev *dnext;            /* srv->dirty chain */
 } srv_dev_t;
 
 typedef struct srv_req {
@@ -40,7 +46,10 @@ typedef struct srv_req {
     bool sent, done, first_answered;
     tml_lwm2m_response_fn cb;
     void *arg;
-    struct srv_req *next;
+    /* Live (not done): in dev->reqs and the token and id hashes. Done: on
+     * srv->done_reqs, freed at the end of the step. */
+    struct srv_req *next, *prev;
+    struct srv_req *tnext, *inext;     /* token / id hash chains */
 } srv_req_t;
 
 typedef struct srv_pkg {
@@ -58,8 +67,29 @@ struct tml_lwm2m_server {
     char host[64];
     coap_context_t *ctx;
     uint16_t port, dtls_port;
-    srv_dev_t *devs;
-    srv_req_t *reqs;
+    srv_dev_t *devs;           /* live devices, newest first */
+    srv_dev_t *dead;           /* removed, freed at the end of the step */
+    size_t n_devs;
+    srv_dev_t **dev_buckets;   /* endpoint -> live device */
+    size_t dev_nbuckets;
+    srv_dev_t **heap;          /* expiry min-heap of live devices */
+    size_t heap_n, heap_cap;
+    srv_dev_t *dirty;          /* devices with need_info / need_flush */
+    srv_req_t *done_reqs;      /* done requests, freed at the end of the step */
+    srv_req_t **req_tbuckets, **req_ibuckets; /* token / id -> live request */
+    size_t req_nbuckets, n_reqs;
+    /* tml_lwm2m_server_device_at cursor: sequential walks stay linear. */
+    const srv_dev_t *at_dev;
+    size_t at_i;
+    uint64_t next_prepare_ms;  /* next coap_io_prepare_epoll */
+    uint64_t last_prepare_ms;
+    int timerfd;               /* libcoap's epoll timer, -1 if unknown */
+    struct {                   /* libcoap's endpoint sockets in its epoll set */
+        uintptr_t ptr;         /* epoll data: the coap_socket_t */
+        int fd;
+        unsigned burst;        /* datagrams read per coap_io_do_epoll */
+    } socks[4];
+    size_t n_socks;
     srv_pkg_t *pkgs;
     uint32_t next_req_id;
     uint64_t next_token;
@@ -73,6 +103,12 @@ uint64_t srv_now_ms(void);
 void srv_event(struct tml_lwm2m_server *srv, tml_lwm2m_event_t ev, srv_dev_t *dev,
                const char *detail);
 srv_dev_t *srv_find_dev(struct tml_lwm2m_server *srv, const char *endpoint);
+/* Adds a new device to the live list, the endpoint hash and the expiry heap. */
+tml_status_t srv_add_dev(struct tml_lwm2m_server *srv, srv_dev_t *dev);
+/* Recomputes dev->expires_ms after last_seen_ms or the lifetime changed. */
+void srv_dev_touch(struct tml_lwm2m_server *srv, srv_dev_t *dev);
+/* Queues dev for srv_rd_after_io (set need_info / need_flush first). */
+void srv_mark_dirty(struct tml_lwm2m_server *srv, srv_dev_t *dev);
 /* Marks dev removed, fails its requests; freed by srv_reap. */
 void srv_remove_dev(struct tml_lwm2m_server *srv, srv_dev_t *dev);
 void srv_reap(struct tml_lwm2m_server *srv);
@@ -82,6 +118,11 @@ tml_status_t srv_rd_init(struct tml_lwm2m_server *srv, tml_err_t *err);
 void srv_rd_after_io(struct tml_lwm2m_server *srv);
 
 /* dm.c */
+/* Live request bookkeeping: link into dev->reqs and the hashes; finish
+ * marks done and moves to srv->done_reqs (memory stays until the reap). */
+tml_status_t srv_req_link(struct tml_lwm2m_server *srv, srv_dev_t *dev, srv_req_t *req);
+void srv_req_finish(struct tml_lwm2m_server *srv, srv_req_t *req);
+void srv_reqs_destroy(struct tml_lwm2m_server *srv);
 tml_status_t srv_submit(struct tml_lwm2m_server *srv, srv_dev_t *dev, srv_req_t *req,
                         tml_err_t *err);
 void srv_flush(struct tml_lwm2m_server *srv, srv_dev_t *dev);
