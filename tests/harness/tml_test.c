@@ -1,8 +1,13 @@
 /*
  * tml_test.c - see tml_test.h.
  */
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tml_test.h"
 
@@ -83,4 +88,45 @@ unsigned tml_test_alloc_walk(tml_test_op_fn op, tml_test_cleanup_fn cleanup, voi
     }
     fail_msg("alloc walk: operation never succeeded");
     return 0;
+}
+
+int64_t tml_test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tml_test_spawn(const char *const *argv, const char *ready, int timeout_ms, int *out_fd,
+                   char *out, size_t cap)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed test */
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    *out_fd = fds[0];
+    size_t len = 0;
+    out[0] = '\0';
+    int64_t deadline = tml_test_now_ms() + timeout_ms;
+    while (!strstr(out, ready)) {
+        struct pollfd p = {fds[0], POLLIN, 0};
+        int left = (int)(deadline - tml_test_now_ms());
+        if (left <= 0 || poll(&p, 1, left) != 1)
+            fail_msg("%s did not print '%s' in time: %s", argv[0], ready, out);
+        ssize_t r = read(fds[0], out + len, cap - 1 - len);
+        if (r <= 0)
+            fail_msg("%s exited before '%s': %s", argv[0], ready, out);
+        len += (size_t)r;
+        out[len] = '\0';
+    }
+    return (int)pid;
 }

@@ -69,6 +69,17 @@ typedef tml_status_t (*tml_test_op_fn)(void *ctx);
 typedef void (*tml_test_cleanup_fn)(void *ctx);
 unsigned tml_test_alloc_walk(tml_test_op_fn op, tml_test_cleanup_fn cleanup, void *ctx);
 
+/* Monotonic milliseconds, for bounded waits. */
+int64_t tml_test_now_ms(void);
+
+/* Starts argv[0] (a path; argv NULL-terminated) with its stdout on a pipe,
+ * killed if the test process dies, and reads its output into out (cap bytes,
+ * NUL-terminated) until that contains ready; fails the test after timeout_ms
+ * or if the program exits first. *out_fd keeps the pipe's read end (the
+ * caller closes it). Returns the child's pid. */
+int tml_test_spawn(const char *const *argv, const char *ready, int timeout_ms, int *out_fd,
+                   char *out, size_t cap);
+
 /* Runs the group and prints cmocka's summary; use as main's return value. */
 #define TML_TEST_MAIN(tests) return cmocka_run_group_tests(tests, NULL, NULL)
 

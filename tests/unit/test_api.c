@@ -54,52 +54,19 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Starts tmlaasd with extra args (NULL-terminated), waits for "ready". */
 static void daemon_start(daemon_t *d, const char *const *extra)
 {
     memset(d, 0, sizeof(*d));
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
     const char *argv[32] = {DAEMON, "--data", data_dir, "--http-port", "0", "--lwm2m-port", "0",
                             "--lwm2m-dtls-port", "0"};
     int argc = 9;
     for (int i = 0; extra && extra[i]; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
-    d->pid = fork();
-    assert_true(d->pid >= 0);
-    if (d->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed test */
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execv(DAEMON, (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
+    char out[4096];
+    d->pid = tml_test_spawn(argv, "tmlaasd: ready\n", 20000, &d->out_fd, out, sizeof(out));
     live_pid = d->pid;
-    d->out_fd = fds[0];
-    char out[4096] = "";
-    size_t len = 0;
-    int64_t deadline = now_ms() + 20000;
-    while (!strstr(out, "tmlaasd: ready\n")) {
-        struct pollfd p = {d->out_fd, POLLIN, 0};
-        int left = (int)(deadline - now_ms());
-        if (left <= 0 || poll(&p, 1, left) != 1)
-            fail_msg("tmlaasd did not get ready: %s", out);
-        ssize_t r = read(d->out_fd, out + len, sizeof(out) - 1 - len);
-        if (r <= 0)
-            fail_msg("tmlaasd exited before ready: %s", out);
-        len += (size_t)r;
-        out[len] = '\0';
-    }
     const char *p = strstr(out, "http://127.0.0.1:");
     assert_non_null(p);
     d->port = atoi(p + strlen("http://127.0.0.1:"));
@@ -115,9 +82,9 @@ static void daemon_stop(daemon_t *d)
 {
     assert_int_equal(kill(d->pid, SIGTERM), 0);
     int status = 0;
-    int64_t deadline = now_ms() + 20000;
+    int64_t deadline = tml_test_now_ms() + 20000;
     pid_t r;
-    while ((r = waitpid(d->pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
+    while ((r = waitpid(d->pid, &status, WNOHANG)) == 0 && tml_test_now_ms() < deadline)
         sleep_ms(20);
     if (r == 0) {
         kill(d->pid, SIGKILL);

@@ -53,49 +53,16 @@ typedef struct agent {
 static char data_dir[64];
 static pid_t live_pid;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void daemon_start(daemon_t *d, int lwm2m_port)
 {
     memset(d, 0, sizeof(*d));
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
     char port[16];
     snprintf(port, sizeof(port), "%d", lwm2m_port);
     const char *argv[] = {DAEMON, "--data", data_dir, "--http-port", "0", "--lwm2m-port", port,
                           "--lwm2m-dtls-port", "-1", "--admin-token", TOKEN, NULL};
-    d->pid = fork();
-    assert_true(d->pid >= 0);
-    if (d->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execv(DAEMON, (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
+    char out[4096];
+    d->pid = tml_test_spawn(argv, "tmlaasd: ready\n", 20000, &d->out_fd, out, sizeof(out));
     live_pid = d->pid;
-    d->out_fd = fds[0];
-    char out[4096] = "";
-    size_t len = 0;
-    int64_t deadline = now_ms() + 20000;
-    while (!strstr(out, "tmlaasd: ready\n")) {
-        struct pollfd p = {d->out_fd, POLLIN, 0};
-        int left = (int)(deadline - now_ms());
-        if (left <= 0 || poll(&p, 1, left) != 1)
-            fail_msg("tmlaasd did not get ready: %s", out);
-        ssize_t r = read(d->out_fd, out + len, sizeof(out) - 1 - len);
-        if (r <= 0)
-            fail_msg("tmlaasd exited before ready: %s", out);
-        len += (size_t)r;
-        out[len] = '\0';
-    }
     const char *p = strstr(out, "http://127.0.0.1:");
     assert_non_null(p);
     d->port = atoi(p + strlen("http://127.0.0.1:"));
@@ -177,8 +144,8 @@ static void agent_stop(agent_t *ag)
 /* Steps every agent for ms milliseconds. */
 static void run_agents(agent_t *ags, int n, int ms)
 {
-    int64_t end = now_ms() + ms;
-    while (now_ms() < end) {
+    int64_t end = tml_test_now_ms() + ms;
+    while (tml_test_now_ms() < end) {
         for (int i = 0; i < n; i++)
             tml_agent_step(ags[i].a);
         struct timespec ts = {0, 2 * 1000000L};
@@ -239,9 +206,9 @@ static json_t *dep_device(json_t *dep, const char *ep)
 static json_t *wait_field(const daemon_t *d, agent_t *ags, int n, const char *path, const char *key,
                           const char *value, int ms)
 {
-    int64_t end = now_ms() + ms;
+    int64_t end = tml_test_now_ms() + ms;
     json_t *j = NULL;
-    while (now_ms() < end) {
+    while (tml_test_now_ms() < end) {
         run_agents(ags, n, 50);
         json_decref(j);
         assert_int_equal(call(d, TOKEN, "GET", path, NULL, &j), 200);
@@ -339,14 +306,14 @@ static void rollout_canary_threshold_refusal_and_inferences(void **state)
     for (int i = 0; i < 4; i++) {
         char path[96];
         snprintf(path, sizeof(path), "/api/v1/devices/%s", eps[i]);
-        int64_t end = now_ms() + 10000;
+        int64_t end = tml_test_now_ms() + 10000;
         for (;;) {
             run_agents(ags, 4, 50);
             int st = call(&d, TOKEN, "GET", path, NULL, &j);
             if (st == 200 && !strcmp(jstr(j, "state"), "online") && json_object_get(json_object_get(j, "capabilities"), "kernels"))
                 break;
             json_decref(j);
-            if (now_ms() > end)
+            if (tml_test_now_ms() > end)
                 fail_msg("%s never registered", eps[i]);
         }
         assert_string_equal(jstr(j, "profile"), i == 3 ? "nrf52840" : "nrf5340");
@@ -425,7 +392,7 @@ static void rollout_canary_threshold_refusal_and_inferences(void **state)
     json_decref(j);
 
     /* Inference results come back through the observation. */
-    int64_t end = now_ms() + 10000;
+    int64_t end = tml_test_now_ms() + 10000;
     for (;;) {
         run_agents(ags, 4, 100);
         assert_int_equal(call(&d, TOKEN, "GET", "/api/v1/devices/c-ok/inferences?limit=5", NULL, &j), 200);
@@ -437,7 +404,7 @@ static void rollout_canary_threshold_refusal_and_inferences(void **state)
             break;
         }
         json_decref(j);
-        if (now_ms() > end)
+        if (tml_test_now_ms() > end)
             fail_msg("no inference stored for c-ok");
     }
     expect_error(&d, TOKEN, "GET", "/api/v1/devices/c-ok/inferences?limit=0", NULL, 400, "limit");
@@ -467,13 +434,13 @@ static void api_pause_resume_cancel_tenants_and_bad_bodies(void **state)
     snprintf(path, sizeof(path), "/api/v1/deployments/%lld", id);
     j = NULL;
     /* Compiled and signed, then it waits for the device. */
-    int64_t end = now_ms() + 20000;
+    int64_t end = tml_test_now_ms() + 20000;
     for (;;) {
         assert_int_equal(call(&d, TOKEN, "GET", path, NULL, &j), 200);
         if (!strcmp(jstr(dep_device(j, "off-1"), "stage"), "ready"))
             break;
         json_decref(j);
-        if (now_ms() > end)
+        if (tml_test_now_ms() > end)
             fail_msg("never ready");
         run_agents(NULL, 0, 50);
     }
@@ -564,7 +531,7 @@ static void restart_mid_rollout(void **state)
     snprintf(path, sizeof(path), "/api/v1/deployments/%lld", (long long)json_integer_value(json_object_get(j, "id")));
     json_decref(j);
     /* Kill it hard as soon as a device is past "ready", before the last is done. */
-    int64_t end = now_ms() + 30000;
+    int64_t end = tml_test_now_ms() + 30000;
     for (;;) {
         run_agents(ags, 3, 20);
         assert_int_equal(call(&d, TOKEN, "GET", path, NULL, &j), 200);
@@ -573,7 +540,7 @@ static void restart_mid_rollout(void **state)
         json_decref(j);
         if (moving)
             break;
-        if (now_ms() > end)
+        if (tml_test_now_ms() > end)
             fail_msg("the rollout never started");
     }
     daemon_kill(&d, SIGKILL);
