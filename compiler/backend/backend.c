@@ -1,7 +1,6 @@
 /*
  * backend.c - backend choice and external compilers (see tml/backend.h).
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -14,7 +13,6 @@
 #include "tml/backend.h"
 #include "tml/fit.h"
 #include "tml/session.h"
-#include "../target/code_sizes.h"
 
 /* ---- choice ------------------------------------------------------------ */
 
@@ -31,16 +29,7 @@ uint32_t tml_backend_c_flash(const tml_compiled_t *c)
     for (uint32_t k = 0; k < TML_K_COUNT; k++) {
         if (!used[k])
             continue;
-        char file[96], lower[64];
-        const char *upper = tml_kernel_name(k);
-        size_t i = 0;
-        for (; upper[i] && i + 1 < sizeof(lower); i++)
-            lower[i] = (char)tolower((unsigned char)upper[i]);
-        lower[i] = '\0';
-        snprintf(file, sizeof(file), "kernels/tml_%s.c", lower);
-        for (unsigned j = 0; j < tml_n_code_sizes; j++)
-            if (!strcmp(tml_code_sizes[j].file, file))
-                bytes += tml_code_sizes[j].bytes;
+        bytes += tml_fit_kernel_bytes(k);
     }
     return bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
 }

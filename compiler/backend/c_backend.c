@@ -65,15 +65,6 @@ static const char *c_type(tml_dtype_t dtype)
     }
 }
 
-static void lower_name(uint32_t kernel, char *out, size_t cap)
-{
-    const char *upper = tml_kernel_name(kernel);
-    size_t i = 0;
-    for (; upper[i] && i + 1 < cap; i++)
-        out[i] = (char)tolower((unsigned char)upper[i]);
-    out[i] = '\0';
-}
-
 static tml_status_t make_dir(const char *path, tml_err_t *err)
 {
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
@@ -162,7 +153,7 @@ static tml_status_t write_source(const tml_compiled_t *c, const char *name, cons
     for (int i = 0; i < c->lowered.n_ops; i++) {
         const tml_lop_t *op = &c->lowered.ops[i];
         char fn[64];
-        lower_name(op->kernel, fn, sizeof(fn));
+        tml_kernel_stem(op->kernel, fn, sizeof(fn));
         const tml_ir_node_t *node = &g->nodes[op->node];
         fprintf(f, "    /* %d: %s %s */\n", i, tml_ir_op_name(node->op), node->name);
         if (op->kernel == TML_K_CONCAT) {
@@ -299,7 +290,7 @@ tml_status_t tml_backend_c_emit(const tml_compiled_t *c, const char *name, const
         if (!used[k])
             continue;
         char lower[64];
-        lower_name(k, lower, sizeof(lower));
+        tml_kernel_stem(k, lower, sizeof(lower));
         snprintf(from, sizeof(from), "%s/runtime/kernels/tml_%s.c", source_dir, lower);
         snprintf(path, sizeof(path), "%s/tml/tml_%s.c", out_dir, lower);
         st = copy_file(from, path, err);

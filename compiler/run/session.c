@@ -1,6 +1,7 @@
 /*
  * session.c - host-side runner over libtmlrt (see tml/session.h).
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "tml/session.h"
@@ -8,6 +9,15 @@ const char *tml_kernel_name(uint32_t kernel)
 {
     const char *name = tml_rt_kernel_name(kernel);
     return name ? name : "?";
+}
+
+void tml_kernel_stem(uint32_t kernel, char *out, size_t cap)
+{
+    const char *upper = tml_kernel_name(kernel);
+    size_t i = 0;
+    for (; upper[i] && i + 1 < cap; i++)
+        out[i] = (char)tolower((unsigned char)upper[i]);
+    out[i] = '\0';
 }
 
 void tml_session_close(tml_session_t *s)

@@ -1,7 +1,6 @@
 /*
  * fit.c - the fit check and latency estimate (see tml/fit.h).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,13 +22,16 @@ static unsigned file_bytes(const char *file)
 static void kernel_files(uint32_t kernel, char *kfile, char *ofile, size_t cap)
 {
     char name[64];
-    const char *upper = tml_kernel_name(kernel);
-    size_t i = 0;
-    for (; upper[i] && i + 1 < sizeof(name); i++)
-        name[i] = (char)tolower((unsigned char)upper[i]);
-    name[i] = '\0';
+    tml_kernel_stem(kernel, name, sizeof(name));
     snprintf(kfile, cap, "kernels/tml_%s.c", name);
     snprintf(ofile, cap, "ops/op_%s.c", name);
+}
+
+uint32_t tml_fit_kernel_bytes(uint32_t kernel)
+{
+    char kfile[96], ofile[96];
+    kernel_files(kernel, kfile, ofile, sizeof(kfile));
+    return file_bytes(kfile);
 }
 
 uint32_t tml_fit_code_bytes(const tml_lowered_t *lw)

@@ -40,6 +40,9 @@ typedef struct tml_fit {
 
 void tml_fit_check(const tml_compiled_t *c, const tml_target_t *t, tml_fit_t *fit);
 
+/* Measured code bytes of one kernel's own source (its math, without glue). */
+uint32_t tml_fit_kernel_bytes(uint32_t kernel);
+
 /* Code bytes the runtime needs for the kernels lw uses (interpreter included). */
 uint32_t tml_fit_code_bytes(const tml_lowered_t *lw);
 

@@ -36,6 +36,10 @@ tml_status_t tml_session_output(tml_session_t *s, uint32_t j, const void **out, 
 /* Name of a kernel id ("CONV2D_S8"), "?" if unknown to this runtime. */
 const char *tml_kernel_name(uint32_t kernel);
 
+/* The kernel's name in lower case ("conv2d_s8"): its runtime source is
+ * runtime/kernels/tml_<stem>.c and its C function tml_<stem>(). */
+void tml_kernel_stem(uint32_t kernel, char *out, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif
