@@ -388,16 +388,33 @@ static srv_dev_t *dev_or_fail(tml_lwm2m_server_t *srv, const char *endpoint, tml
     return d;
 }
 
+/* The start of every device-management call: the registered device and a
+ * new request to it. The status is exact even when err is NULL. */
+static tml_status_t begin_request(tml_lwm2m_server_t *srv, const char *endpoint, uint8_t method,
+                                  const char *path, tml_lwm2m_response_fn cb, void *arg,
+                                  srv_dev_t **d, srv_req_t **r, tml_err_t *err)
+{
+    tml_err_t local;
+    tml_err_clear(&local);
+    *r = NULL;
+    *d = dev_or_fail(srv, endpoint, &local);
+    if (*d)
+        *r = srv_new_request(srv, method, path, cb, arg, &local);
+    if (*r)
+        return TML_OK;
+    return tml_err_set(err, local.status, "%s", local.msg);
+}
+
+
 tml_status_t tml_lwm2m_server_read(tml_lwm2m_server_t *srv, const char *endpoint, const char *path,
                                    uint16_t accept, tml_lwm2m_response_fn cb, void *arg,
                                    tml_err_t *err)
 {
-    srv_dev_t *d = dev_or_fail(srv, endpoint, err);
-    if (!d)
-        return TML_ERR_NOT_FOUND;
-    srv_req_t *r = srv_new_request(srv, COAP_REQUEST_CODE_GET, path, cb, arg, err);
-    if (!r)
-        return err ? err->status : TML_ERR_ARG;
+    srv_dev_t *d;
+    srv_req_t *r;
+    tml_status_t st = begin_request(srv, endpoint, COAP_REQUEST_CODE_GET, path, cb, arg, &d, &r, err);
+    if (st != TML_OK)
+        return st;
     r->accept = accept;
     return srv_submit(srv, d, r, err);
 }
@@ -406,21 +423,21 @@ tml_status_t tml_lwm2m_server_write(tml_lwm2m_server_t *srv, const char *endpoin
                                     uint16_t fmt, const tml_lwm2m_records_t *recs, bool replace,
                                     tml_lwm2m_response_fn cb, void *arg, tml_err_t *err)
 {
-    srv_dev_t *d = dev_or_fail(srv, endpoint, err);
-    if (!d)
-        return TML_ERR_NOT_FOUND;
     if (!recs)
         return tml_err_set(err, TML_ERR_ARG, "write: no records");
-    srv_req_t *r = srv_new_request(srv, replace || 0 ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_POST,
-                                   path, cb, arg, err);
-    if (!r)
-        return err ? err->status : TML_ERR_ARG;
+    srv_dev_t *d;
+    srv_req_t *r;
+    tml_status_t st = begin_request(srv, endpoint,
+                                    replace ? COAP_REQUEST_CODE_PUT : COAP_REQUEST_CODE_POST, path,
+                                    cb, arg, &d, &r, err);
+    if (st != TML_OK)
+        return st;
     /* A single resource is always replaced (PUT); POST is the partial
      * update of an object instance. */
     if (r->path.len >= 3)
         r->method = COAP_REQUEST_CODE_PUT;
     r->fmt = fmt;
-    tml_status_t st = tml_lwm2m_encode(fmt, &r->path, recs, &r->payload, &r->payload_len, err);
+    st = tml_lwm2m_encode(fmt, &r->path, recs, &r->payload, &r->payload_len, err);
     if (st != TML_OK) {
         srv_req_free(r);
         return st;
@@ -432,12 +449,11 @@ tml_status_t tml_lwm2m_server_execute(tml_lwm2m_server_t *srv, const char *endpo
                                       const char *path, const char *args,
                                       tml_lwm2m_response_fn cb, void *arg, tml_err_t *err)
 {
-    srv_dev_t *d = dev_or_fail(srv, endpoint, err);
-    if (!d)
-        return TML_ERR_NOT_FOUND;
-    srv_req_t *r = srv_new_request(srv, COAP_REQUEST_CODE_POST, path, cb, arg, err);
-    if (!r)
-        return err ? err->status : TML_ERR_ARG;
+    srv_dev_t *d;
+    srv_req_t *r;
+    tml_status_t st = begin_request(srv, endpoint, COAP_REQUEST_CODE_POST, path, cb, arg, &d, &r, err);
+    if (st != TML_OK)
+        return st;
     if (r->path.len != 3) {
         srv_req_free(r);
         return tml_err_set(err, TML_ERR_ARG, "execute: '%s' is not a resource path", path);
@@ -458,12 +474,11 @@ tml_status_t tml_lwm2m_server_discover(tml_lwm2m_server_t *srv, const char *endp
                                        const char *path, tml_lwm2m_response_fn cb, void *arg,
                                        tml_err_t *err)
 {
-    srv_dev_t *d = dev_or_fail(srv, endpoint, err);
-    if (!d)
-        return TML_ERR_NOT_FOUND;
-    srv_req_t *r = srv_new_request(srv, COAP_REQUEST_CODE_GET, path, cb, arg, err);
-    if (!r)
-        return err ? err->status : TML_ERR_ARG;
+    srv_dev_t *d;
+    srv_req_t *r;
+    tml_status_t st = begin_request(srv, endpoint, COAP_REQUEST_CODE_GET, path, cb, arg, &d, &r, err);
+    if (st != TML_OK)
+        return st;
     r->accept = TML_LWM2M_CF_LINK;
     return srv_submit(srv, d, r, err);
 }
@@ -472,12 +487,11 @@ tml_status_t tml_lwm2m_server_write_attrs(tml_lwm2m_server_t *srv, const char *e
                                           const char *path, const char *attrs,
                                           tml_lwm2m_response_fn cb, void *arg, tml_err_t *err)
 {
-    srv_dev_t *d = dev_or_fail(srv, endpoint, err);
-    if (!d)
-        return TML_ERR_NOT_FOUND;
-    srv_req_t *r = srv_new_request(srv, COAP_REQUEST_CODE_PUT, path, cb, arg, err);
-    if (!r)
-        return err ? err->status : TML_ERR_ARG;
+    srv_dev_t *d;
+    srv_req_t *r;
+    tml_status_t st = begin_request(srv, endpoint, COAP_REQUEST_CODE_PUT, path, cb, arg, &d, &r, err);
+    if (st != TML_OK)
+        return st;
     r->query = tml_strdup(attrs ? attrs : "");
     if (!r->query) {
         srv_req_free(r);
@@ -491,12 +505,11 @@ tml_status_t tml_lwm2m_server_observe(tml_lwm2m_server_t *srv, const char *endpo
                                       tml_lwm2m_response_fn cb, void *arg, uint32_t *obs_id,
                                       tml_err_t *err)
 {
-    srv_dev_t *d = dev_or_fail(srv, endpoint, err);
-    if (!d)
-        return TML_ERR_NOT_FOUND;
-    srv_req_t *r = srv_new_request(srv, COAP_REQUEST_CODE_GET, path, cb, arg, err);
-    if (!r)
-        return err ? err->status : TML_ERR_ARG;
+    srv_dev_t *d;
+    srv_req_t *r;
+    tml_status_t st = begin_request(srv, endpoint, COAP_REQUEST_CODE_GET, path, cb, arg, &d, &r, err);
+    if (st != TML_OK)
+        return st;
     r->accept = accept;
     r->observe = 0;
     if (obs_id)
