@@ -7,6 +7,8 @@
  *   inputs copied to their places in the arena
  *   tml_rt_invoke, timed with SysTick -> "instructions: N"
  *   output.bin <- the graph outputs' bytes, concatenated in output order
+ *   with TML_FW_PROFILE (tml firmware --profile): the inputs copied again
+ *   and the ops run once more one at a time, "op I KERNEL: N" for each
  *
  * Every failure prints what went wrong and returns a non-zero status, which
  * the startup code hands to the emulator as its exit status.
@@ -75,6 +77,32 @@ static int write_outputs(void)
     return rc != 0 ? rc : close_rc;
 }
 
+#if defined(TML_FW_PROFILE) && TML_FW_PROFILE
+/* A second inference, timed op by op. The first one's output is what was
+ * written, so in-place ops overwriting the inputs do not matter here. */
+static int profile_ops(void)
+{
+    int rc = copy_inputs();
+    for (uint32_t i = 0; rc == 0 && i < tml_rt_n_ops(&rt); i++) {
+        tml_systick_start();
+        tml_status_t st = tml_rt_invoke_op(&rt, i);
+        uint64_t ticks = tml_systick_stop();
+        if (st != TML_OK)
+            return model_error("tml_rt_invoke_op", st);
+        const char *name = tml_rt_kernel_name(tml_rt_op_kernel(&rt, i));
+        tml_fw_line_t line = {.len = 0};
+        tml_fw_line_str(&line, "op ");
+        tml_fw_line_u64(&line, i);
+        tml_fw_line_str(&line, " ");
+        tml_fw_line_str(&line, name ? name : "?");
+        tml_fw_line_str(&line, ": ");
+        tml_fw_line_u64(&line, ticks * TML_FW_NS_PER_TICK);
+        tml_fw_line_end(&line);
+    }
+    return rc;
+}
+#endif
+
 int main(void)
 {
     uint32_t len = 0;
@@ -111,5 +139,10 @@ int main(void)
     tml_fw_line_u64(&line, tml_fw_stack_used());
     tml_fw_line_str(&line, " bytes");
     tml_fw_line_end(&line);
+#if defined(TML_FW_PROFILE) && TML_FW_PROFILE
+    rc = profile_ops();
+    if (rc != 0)
+        return rc;
+#endif
     return TML_FW_EXIT_OK;
 }

@@ -39,15 +39,34 @@ tml_status_t tml_rt_invoke(tml_rt_t *rt)
 {
     if (!rt || !rt->hdr)
         return TML_ERR_STATE;
-    tml_op_ctx_t ctx;
     for (uint32_t i = 0; i < rt->hdr->n_ops; i++) {
-        tml_status_t st = tml_rt_bind_op(rt, i, &ctx);
+        tml_status_t st = tml_rt_invoke_op(rt, i);
         if (st != TML_OK)
             return st;
-        tml_op_find(rt->ops[i].kernel)->eval(&ctx);
     }
     rt->n_invokes++;
     return TML_OK;
+}
+
+tml_status_t tml_rt_invoke_op(tml_rt_t *rt, uint32_t op_index)
+{
+    if (!rt || !rt->hdr)
+        return TML_ERR_STATE;
+    if (op_index >= rt->hdr->n_ops)
+        return TML_ERR_ARG;
+    tml_op_ctx_t ctx;
+    tml_status_t st = tml_rt_bind_op(rt, op_index, &ctx);
+    if (st != TML_OK)
+        return st;
+    tml_op_find(rt->ops[op_index].kernel)->eval(&ctx);
+    return TML_OK;
+}
+
+uint32_t tml_rt_n_ops(const tml_rt_t *rt) { return rt->hdr ? rt->hdr->n_ops : 0; }
+
+uint32_t tml_rt_op_kernel(const tml_rt_t *rt, uint32_t op_index)
+{
+    return rt->hdr && op_index < rt->hdr->n_ops ? rt->ops[op_index].kernel : TML_PKG_NONE;
 }
 
 void *tml_rt_tensor_data(const tml_rt_t *rt, const tml_pkg_tensor_t *t)

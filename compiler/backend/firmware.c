@@ -226,7 +226,7 @@ static tml_status_t write_model_source(const char *path, const uint8_t *pkg, siz
 }
 
 static tml_status_t add_compile_args(tml_argv_t *argv, const tml_board_t *board, const char *src,
-                                     const char *tmp)
+                                     const char *tmp, uint32_t flags)
 {
     static const char *const fixed[] = {
         "-mthumb", "-std=c99", "-O2", "-g",
@@ -245,6 +245,8 @@ static tml_status_t add_compile_args(tml_argv_t *argv, const tml_board_t *board,
         st = tml_argv_add(argv, "%s", fixed[i]);
     if (st == TML_OK)
         st = tml_argv_add(argv, "-DTML_FW_NS_PER_TICK=%u", 1000000000u / board->cpu_hz);
+    if (st == TML_OK && (flags & TML_FIRMWARE_PROFILE))
+        st = tml_argv_add(argv, "-DTML_FW_PROFILE=1");
     if (st == TML_OK)
         st = tml_argv_add(argv, "-I%s/include", src);
     if (st == TML_OK)
@@ -282,8 +284,9 @@ static tml_status_t add_link_args(tml_argv_t *argv, const tml_board_t *board, co
 /* Builds an image from firmware/common + app (a file under firmware/), plus
  * the runtime and the generated package source when pkg is not NULL. */
 static tml_status_t build_image(const tml_board_t *board, const char *app, const uint8_t *pkg,
-                                size_t pkg_len, const pkg_info_t *info, const char *out_elf,
-                                tml_firmware_sizes_t *sizes, tml_err_t *err)
+                                size_t pkg_len, const pkg_info_t *info, uint32_t flags,
+                                const char *out_elf, tml_firmware_sizes_t *sizes,
+                                tml_err_t *err)
 {
     const char *src = source_dir();
     char *tmp = NULL, *log = NULL, *elf_path = NULL, *model_src = NULL, *dir = NULL;
@@ -316,7 +319,7 @@ static tml_status_t build_image(const tml_board_t *board, const char *app, const
         st = TML_ERR_NOMEM;
         goto done;
     }
-    st = add_compile_args(&argv, board, src, tmp);
+    st = add_compile_args(&argv, board, src, tmp, flags);
     if (st != TML_OK)
         goto done;
     if (pkg) {
@@ -389,6 +392,13 @@ tml_status_t tml_firmware_build(const uint8_t *pkg, size_t pkg_len, const char *
                                 const char *out_elf, tml_firmware_sizes_t *sizes,
                                 tml_err_t *err)
 {
+    return tml_firmware_build_flags(pkg, pkg_len, board, out_elf, 0, sizes, err);
+}
+
+tml_status_t tml_firmware_build_flags(const uint8_t *pkg, size_t pkg_len, const char *board,
+                                      const char *out_elf, uint32_t flags,
+                                      tml_firmware_sizes_t *sizes, tml_err_t *err)
+{
     if (!pkg || !out_elf)
         return tml_err_set(err, TML_ERR_ARG, "firmware: NULL package or output path");
     const tml_board_t *b = tml_firmware_board_find(board);
@@ -399,7 +409,7 @@ tml_status_t tml_firmware_build(const uint8_t *pkg, size_t pkg_len, const char *
     if (st == TML_OK)
         st = check_fit(b, pkg_len, &info, err);
     if (st == TML_OK)
-        st = build_image(b, "main.c", pkg, pkg_len, &info, out_elf, sizes, err);
+        st = build_image(b, "main.c", pkg, pkg_len, &info, flags, out_elf, sizes, err);
     return st;
 }
 
@@ -411,7 +421,7 @@ tml_status_t tml_firmware_build_selftest(const char *board, const char *out_elf,
     const tml_board_t *b = tml_firmware_board_find(board);
     if (!b)
         return unknown_board(board, err);
-    return build_image(b, "selftest.c", NULL, 0, NULL, out_elf, sizes, err);
+    return build_image(b, "selftest.c", NULL, 0, NULL, 0, out_elf, sizes, err);
 }
 
 /* ---- Running ------------------------------------------------------------- */

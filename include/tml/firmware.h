@@ -77,6 +77,18 @@ tml_status_t tml_firmware_build(const uint8_t *pkg, size_t pkg_len, const char *
                                 const char *out_elf, tml_firmware_sizes_t *sizes,
                                 tml_err_t *err);
 
+/* tml_firmware_build_flags flags. */
+enum {
+    /* After the timed inference, run the ops once more one at a time and
+     * print "op I KERNEL: N" (N instructions) for each. */
+    TML_FIRMWARE_PROFILE = 1u << 0,
+};
+
+/* tml_firmware_build with flags (TML_FIRMWARE_*). */
+tml_status_t tml_firmware_build_flags(const uint8_t *pkg, size_t pkg_len, const char *board,
+                                      const char *out_elf, uint32_t flags,
+                                      tml_firmware_sizes_t *sizes, tml_err_t *err);
+
 /* Builds the firmware self-test image (firmware/selftest.c: reverses
  * input.bin into output.bin and times known loops) with the same startup,
  * semihosting and SysTick code. Arguments as tml_firmware_build. */

@@ -71,6 +71,14 @@ const char *tml_rt_model_name(const tml_rt_t *rt);
  * places first; outputs are read from theirs afterwards. */
 tml_status_t tml_rt_invoke(tml_rt_t *rt);
 
+/* Runs op op_index alone (ops must run in order, 0 first, for the result to
+ * mean anything): what tml_rt_invoke does for each op, exposed so that a
+ * profiler can time one op at a time. TML_ERR_ARG if out of range. */
+tml_status_t tml_rt_invoke_op(tml_rt_t *rt, uint32_t op_index);
+uint32_t tml_rt_n_ops(const tml_rt_t *rt);
+/* Kernel id of op op_index (TML_PKG_NONE if out of range). */
+uint32_t tml_rt_op_kernel(const tml_rt_t *rt, uint32_t op_index);
+
 /* Name of a kernel this runtime build carries ("CONV2D_S8"), or NULL when it
  * lacks that kernel: what a device reports as its supported kernels. */
 const char *tml_rt_kernel_name(uint32_t kernel);

@@ -528,6 +528,34 @@ static void mlperf_model_matches_the_host_on_every_board(void **state)
         assert_true(run.instructions > first / 2 && run.instructions < first * 2);
         tml_free(run.console);
     }
+
+    /* --profile: the same output, then one line per op whose counts add up
+     * to the whole inference, give or take the timing of each op (a SysTick
+     * tick is 40 instructions, plus the start and stop calls). */
+    TML_ASSERT_OK_ERR(tml_firmware_build_flags(c.pkg, c.pkg_len, "mps2-an386", elf,
+                                               TML_FIRMWARE_PROFILE, NULL, &err), &err);
+    unlink(in_dir(dir, "output.bin"));
+    tml_firmware_run_t run = run_image(elf, "mps2-an386", dir);
+    if (run.exit_status != 0)
+        fail_msg("profile: exit %d:\n%s", run.exit_status, run.console);
+    size_t got_len;
+    uint8_t *got = tml_test_read(in_dir(dir, "output.bin"), &got_len);
+    assert_int_equal(got_len, out->byte_len);
+    assert_memory_equal(got, want, out->byte_len);
+    tml_free(got);
+    int64_t sum = 0;
+    for (uint32_t i = 0; i < tml_rt_n_ops(&rt); i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "op %u %s: ", i, tml_rt_kernel_name(tml_rt_op_kernel(&rt, i)));
+        int64_t n = console_value(run.console, key);
+        assert_true(n > 0);
+        sum += n;
+    }
+    int64_t slack = 200 * (int64_t)tml_rt_n_ops(&rt);
+    if (sum > run.instructions + slack || sum < run.instructions - slack)
+        fail_msg("profile: ops add up to %lld, the inference is %lld", (long long)sum,
+                 (long long)run.instructions);
+    tml_free(run.console);
     remove_dir(dir);
     tml_free(input);
     tml_free(arena);

@@ -15,7 +15,7 @@ static int usage(FILE *out)
 {
     size_t n;
     const tml_board_t *boards = tml_firmware_boards(&n);
-    fputs("usage: tml firmware MODEL_OR_PACKAGE --board BOARD -o OUT.elf [--run DIR] [--timeout SEC]\n"
+    fputs("usage: tml firmware MODEL_OR_PACKAGE --board BOARD -o OUT.elf [--run DIR] [--timeout SEC] [--profile]\n"
           "       tml firmware --selftest --board BOARD -o OUT.elf [--run DIR] [--timeout SEC]\n"
           "Builds a firmware image that runs the model on BOARD's Cortex-M core in\n"
           "qemu-system-arm, and prints its section sizes. MODEL_OR_PACKAGE is a .tflite or\n"
@@ -31,7 +31,8 @@ static int usage(FILE *out)
     fputs("  -o OUT.elf      the image to write\n"
           "  --run DIR       also run it in DIR (with -icount shift=0) and show its output\n"
           "  --timeout SEC   time limit of that run (default 600)\n"
-          "  --selftest      build the firmware self-test image instead of a model image\n",
+          "  --selftest      build the firmware self-test image instead of a model image\n"
+          "  --profile       the image also times each op (\"op I KERNEL: N\" after the total)\n",
           out);
     return out == stderr ? 2 : 0;
 }
@@ -50,13 +51,15 @@ static void print_sizes(const char *elf, const tml_board_t *board, const tml_fir
 int tml_cmd_firmware(int argc, char **argv)
 {
     const char *pkg_path = NULL, *board_name = NULL, *out = NULL, *run_dir = NULL;
-    bool selftest = false;
+    bool selftest = false, profile = false;
     long timeout_s = 600;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage(stdout);
-        if (!strcmp(a, "--selftest")) {
+        if (!strcmp(a, "--profile")) {
+            profile = true;
+        } else if (!strcmp(a, "--selftest")) {
             selftest = true;
         } else if ((!strcmp(a, "--board") || !strcmp(a, "-o") || !strcmp(a, "--run") ||
                     !strcmp(a, "--timeout")) && i + 1 < argc) {
@@ -106,7 +109,8 @@ int tml_cmd_firmware(int argc, char **argv)
         opts.target = tml_target_find(board_name); /* the QEMU boards are catalog targets */
         st = tml_cli_load_package(pkg_path, &opts, &pkg, &pkg_len, &err);
         if (st == TML_OK) {
-            st = tml_firmware_build(pkg, pkg_len, board_name, out, &sizes, &err);
+            st = tml_firmware_build_flags(pkg, pkg_len, board_name, out,
+                                          profile ? TML_FIRMWARE_PROFILE : 0u, &sizes, &err);
             if (st != TML_OK)
                 tml_err_wrap(&err, "%s", pkg_path);
         }
