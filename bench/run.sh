@@ -29,6 +29,7 @@ models=(
 json_field() { sed -n "s/^  \"$2\": \([0-9]*\),*$/\1/p" "$1"; }
 
 rows=()
+kernels=()
 for m in "${models[@]}"; do
   read -r short dir tflm_arena tflm_host_m tflm_m4_ref tflm_m4_cmsis best_kb <<<"$m"
   model="$MODELS/$dir/model.tflite"
@@ -69,12 +70,17 @@ for m in "${models[@]}"; do
   mkdir -p "$OUT/run.$short"
   cp "$MODELS/$dir/in_seed1.bin" "$OUT/run.$short/input.bin"
   "$TML" firmware "$OUT/$short.tmlm" --board "$TARGET" -o "$OUT/$short.elf" --run "$OUT/run.$short" \
-    >"$OUT/fw.$short" 2>&1 || { cat "$OUT/fw.$short"; exit 1; }
+    --profile >"$OUT/fw.$short" 2>&1 || { cat "$OUT/fw.$short"; exit 1; }
   flash=$(sed -n 's/^  flash \([0-9]*\) bytes.*/\1/p' "$OUT/fw.$short")
   m4_instr=$(sed -n 's/^instructions: \([0-9]*\)/\1/p' "$OUT/fw.$short")
   exact=no
   cmp -s "$OUT/run.$short/output.bin" "$MODELS/$dir/out_seed1.bin" && exact=yes
 
+  # Where the M4 instructions go: the profile's "op I KERNEL: N" lines summed per kernel.
+  kernels+=("$(awk -v s="$short" -v total="$m4_instr" -v macs="$macs" '
+    /^op [0-9]+ / { k = $3; sub(/:$/, "", k); n[k] += $4; c[k]++ }
+    END { for (k in n) printf "| %s | %s | %d | %d | %.1f%% |\n", s, k, c[k], n[k], 100 * n[k] / total }
+  ' "$OUT/fw.$short" | sort -t'|' -k5,5nr)")
   rows+=("$short|$arena|$tflm_arena|$best_kb|$m4_arena|$weights|$pkg_bytes|$c_flash|$flash|$host_instr|$tflm_host_m|$m4_instr|$tflm_m4_ref|$tflm_m4_cmsis|$macs|$compile_ms|$exact")
 done
 
@@ -125,5 +131,13 @@ echo "$table"
   echo "  CMSIS-NN) from the same README, counted between markers on the same QEMU."
   echo "- **compile ms**: best of five \`tml compile --target $TARGET\` runs, whole process."
   echo "- **M4 bit-exact**: the image's output.bin equals TFLM's reference output for in_seed1."
+  echo
+  echo "## Where the Cortex-M4 instructions go"
+  echo
+  echo "From \`tml firmware --profile\` (each op timed alone in a second inference), summed per kernel."
+  echo
+  echo "| model | kernel | ops | M4 instr | share |"
+  echo "|---|---|---|---|---|"
+  printf '%s\n' "${kernels[@]}"
 } >bench/RESULTS.md
 echo "wrote bench/RESULTS.md"
