@@ -56,6 +56,65 @@ void tml_dwconv2d_s8_inplace(const tml_conv_inplace_params_t *p, const int8_t *i
                              const int8_t *weights, const int32_t *mult, const int32_t *shift,
                              const int32_t *bias, int8_t *output);
 
+/* ---- RESBLOCK_S8 ------------------------------------------------------------
+ * A residual block in one call, row-streamed so that it needs the block
+ * input x and a ring of k_h(B) rows of conv A's output, where the three ops
+ * it replaces need x, a and b side by side:
+ *
+ *   a = CONV2D_S8(x; conv_a), b = CONV2D_S8(a; conv_b), out = ADD_S8(x, b)
+ *
+ * computed bit for bit as those three kernels would (TFLM's ConvPerChannel
+ * twice, then its quantized ADD with the add_* params of tml_add_s8_params_t
+ * given for x and for b; the sum is commutative, so the ADD's operand order
+ * does not matter). out may be x itself (same address): output row r is
+ * written over x row r once every row of a that reads it exists, and no row
+ * of a computed later reads it. That holds when
+ *
+ *   conv_b.k_h - conv_b.pad_top - conv_a.pad_top >= 1
+ *
+ * (for 3x3 'same' convs, 3 - 1 - 1 = 1); otherwise out must not overlap x.
+ * Both convs have stride_h = dilation_h = 1 (any width geometry), so row r
+ * of b needs rows r - pad_top .. r - pad_top + k_h - 1 of a: the ring holds
+ * the last k_h(B) rows of a, row y in slot y % k_h.
+ * Shapes: x and out [n, h, w, c] = conv_a input = conv_b output; conv_b's
+ * input is conv_a's output. ring is int8 scratch of
+ * tml_resblock_s8_ring_len(p) bytes, overlapping nothing.
+ *
+ * RESBLOCK_S8 operands: inputs  [x, weights_a, mult_a, shift_a, bias_a,
+ *                                weights_b, mult_b, shift_b, bias_b]
+ *                               (a bias may be absent), as CONV2D_S8's;
+ *                       outputs [out int8 [n, h, w, c], ring int8 scratch]
+ */
+typedef struct tml_resblock_s8_params {
+    tml_conv_params_t conv_a;      /* x -> a */
+    tml_conv_params_t conv_b;      /* a -> b */
+    int32_t x_offset, b_offset;    /* ADD: -zero point of x and of b */
+    int32_t out_offset;            /* ADD: output zero point */
+    int32_t left_shift;
+    int32_t x_mult, x_shift;       /* rescale of x to the common scale */
+    int32_t b_mult, b_shift;       /* rescale of b */
+    int32_t out_mult, out_shift;   /* common scale -> output scale */
+    int32_t act_min, act_max;
+} tml_resblock_s8_params_t;
+_Static_assert(sizeof(tml_resblock_s8_params_t) == 56 * 4, "tml_resblock_s8_params_t is 56 words");
+
+/* Bytes of ring scratch: conv_b.k_h rows of conv_a's output. */
+static inline uint32_t tml_resblock_s8_ring_len(const tml_resblock_s8_params_t *p)
+{
+    return (uint32_t)p->conv_b.k_h * (uint32_t)p->conv_a.out_w * (uint32_t)p->conv_a.out_c;
+}
+
+/* Whether out may be x itself for this geometry (the rule above). */
+static inline int tml_resblock_s8_may_alias(const tml_resblock_s8_params_t *p)
+{
+    return (int64_t)p->conv_b.k_h - p->conv_b.pad_top - p->conv_a.pad_top >= 1;
+}
+
+void tml_resblock_s8(const tml_resblock_s8_params_t *p, const int8_t *x,
+                     const int8_t *weights_a, const int32_t *mult_a, const int32_t *shift_a,
+                     const int32_t *bias_a, const int8_t *weights_b, const int32_t *mult_b,
+                     const int32_t *shift_b, const int32_t *bias_b, int8_t *out, int8_t *ring);
+
 #ifdef __cplusplus
 }
 #endif
