@@ -84,6 +84,8 @@ static int match(const tml_ir_graph_t *g, const tml_lowered_t *lw, int i,
     if (pa->stride_h != 1 || pa->dilation_h != 1 || pb->stride_h != 1 || pb->dilation_h != 1 ||
         !tml_resblock_s8_may_alias(p))
         return 0;
+    if (tml_resblock_s8_scratch_size(p) > INT32_MAX)
+        return 0;
     if (pa->out_h != pb->in_h || pa->out_w != pb->in_w || pa->out_c != pb->in_c ||
         pb->out_h != pa->in_h || pb->out_w != pa->in_w || pb->out_c != pa->in_c || pa->n != pb->n)
         return 0;
@@ -116,7 +118,7 @@ tml_status_t tml_plan_fuse_resblocks(tml_ir_graph_t *g, tml_lowered_t *lw, int *
         tml_lop_t *ca = &lw->ops[i], *cb = &lw->ops[i + 1], *add = &lw->ops[i + 2];
         char name[256];
         snprintf(name, sizeof(name), "%s/ring", g->nodes[add->node].name);
-        int32_t ring, dims[1] = {(int32_t)tml_resblock_s8_ring_len(&p)};
+        int32_t ring, dims[1] = {(int32_t)tml_resblock_s8_scratch_size(&p)};
         tml_status_t st = tml_ir_add_tensor(g, name, TML_DT_I8, 1, dims, &ring);
         if (st != TML_OK)
             return tml_err_set(err, st, "residual block fusion: cannot add the ring scratch");

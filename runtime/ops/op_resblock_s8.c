@@ -79,12 +79,12 @@ static tml_status_t check_resblock_s8(const tml_op_ctx_t *ctx)
         !in_range(p->b_shift, -31, 0) || !in_range(p->out_shift, -31, 0) ||
         !in_range(p->act_min, -128, 127) || !in_range(p->act_max, p->act_min, 127))
         return TML_ERR_CORRUPT;
-    /* k_h <= in_h + pads (axis check) and the row length fits int32, but
-     * the product may not: compute it wide. */
-    uint64_t ring_len = (uint64_t)cb->k_h * (uint64_t)ca->out_w * (uint64_t)ca->out_c;
+    /* The row length fits int32 (conv check), k_h rows of it may not. */
+    uint64_t ring_len = tml_resblock_s8_scratch_size(p);
     const tml_pkg_tensor_t *x = ctx->t[X], *out = ctx->t[OUT], *ring = ctx->t[RING];
-    if (tml_op_want(ring, TML_DT_I8, 0) != TML_OK || ring->byte_len < ring_len)
-        return TML_ERR_CORRUPT;
+    if (ring_len > 0x7FFFFFFF || tml_op_want(ring, TML_DT_I8, 0) != TML_OK ||
+        ring->byte_len < ring_len)
+        return TML_ERR_CORRUPT; /* the kernel indexes the ring with int32 */
     if (ring->storage == TML_PKG_ARENA &&
         ((x->storage == TML_PKG_ARENA && !disjoint(ring, x)) ||
          (out->storage == TML_PKG_ARENA && !disjoint(ring, out))))

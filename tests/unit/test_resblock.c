@@ -139,7 +139,7 @@ static void random_block(block_t *b)
     const tml_conv_params_t *a = &b->p.conv_a;
     b->x_len = (size_t)a->n * a->in_h * a->in_w * a->in_c;
     b->a_len = (size_t)a->n * a->out_h * a->out_w * a->out_c;
-    b->ring_len = tml_resblock_s8_ring_len(&b->p);
+    b->ring_len = tml_resblock_s8_scratch_size(&b->p);
     b->x = malloc(b->x_len);
     for (size_t i = 0; i < b->x_len; i++)
         b->x[i] = (int8_t)next_rand();

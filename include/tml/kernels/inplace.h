@@ -78,7 +78,7 @@ void tml_dwconv2d_s8_inplace(const tml_conv_inplace_params_t *p, const int8_t *i
  * the last k_h(B) rows of a, row y in slot y % k_h.
  * Shapes: x and out [n, h, w, c] = conv_a input = conv_b output; conv_b's
  * input is conv_a's output. ring is int8 scratch of
- * tml_resblock_s8_ring_len(p) bytes, overlapping nothing.
+ * tml_resblock_s8_scratch_size(p) bytes, overlapping nothing.
  *
  * RESBLOCK_S8 operands: inputs  [x, weights_a, mult_a, shift_a, bias_a,
  *                                weights_b, mult_b, shift_b, bias_b]
@@ -98,10 +98,11 @@ typedef struct tml_resblock_s8_params {
 } tml_resblock_s8_params_t;
 _Static_assert(sizeof(tml_resblock_s8_params_t) == 56 * 4, "tml_resblock_s8_params_t is 56 words");
 
-/* Bytes of ring scratch: conv_b.k_h rows of conv_a's output. */
-static inline uint32_t tml_resblock_s8_ring_len(const tml_resblock_s8_params_t *p)
+/* Bytes of ring scratch: conv_b.k_h rows of conv_a's output (the loader
+ * refuses more than INT32_MAX). */
+static inline uint64_t tml_resblock_s8_scratch_size(const tml_resblock_s8_params_t *p)
 {
-    return (uint32_t)p->conv_b.k_h * (uint32_t)p->conv_a.out_w * (uint32_t)p->conv_a.out_c;
+    return (uint64_t)(uint32_t)p->conv_b.k_h * (uint32_t)p->conv_a.out_w * (uint32_t)p->conv_a.out_c;
 }
 
 /* Whether out may be x itself for this geometry (the rule above). */
