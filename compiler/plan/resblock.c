@@ -55,7 +55,8 @@ static int match(const tml_ir_graph_t *g, const tml_lowered_t *lw, int i,
 {
     const tml_lop_t *ca = &lw->ops[i], *cb = &lw->ops[i + 1], *add = &lw->ops[i + 2];
     if (!plain_conv(ca) || !plain_conv(cb) ||
-        (add->kernel != TML_K_ADD_S8 && add->kernel != TML_K_ADD_S8_LUT) || add->n_out != 1 ||
+        !((add->kernel == TML_K_ADD_S8 && add->n_in == 2) ||
+          (add->kernel == TML_K_ADD_S8_LUT && add->n_in == 4)) || add->n_out != 1 ||
         add->n_params != (int)(sizeof(tml_add_s8_params_t) / 4))
         return 0;
     int32_t x = ca->operands[0], a = ca->operands[ca->n_in], b = cb->operands[cb->n_in];
@@ -129,15 +130,19 @@ tml_status_t tml_plan_fuse_resblocks(tml_ir_graph_t *g, tml_lowered_t *lw, int *
         tml_lop_t fused;
         memset(&fused, 0, sizeof(fused));
         fused.kernel = TML_K_RESBLOCK_S8;
-        fused.n_in = 9;
+        fused.n_in = 11;
         fused.n_out = 2;
         fused.operands[0] = x;
         for (int j = 1; j < 5; j++) {
             fused.operands[j] = j < ca->n_in ? ca->operands[j] : -1;
             fused.operands[4 + j] = j < cb->n_in ? cb->operands[j] : -1;
         }
-        fused.operands[9] = add->operands[add->n_in];
-        fused.operands[10] = ring;
+        /* ADD_S8_LUT's tables (inputs 2, 3 for its inputs 0, 1), by x and b. */
+        int x_first = add->operands[0] == x;
+        fused.operands[9] = add->kernel == TML_K_ADD_S8_LUT ? add->operands[x_first ? 2 : 3] : -1;
+        fused.operands[10] = add->kernel == TML_K_ADD_S8_LUT ? add->operands[x_first ? 3 : 2] : -1;
+        fused.operands[11] = add->operands[add->n_in];
+        fused.operands[12] = ring;
         fused.params = params;
         fused.n_params = (int)(sizeof(p) / 4);
         fused.node = add->node;

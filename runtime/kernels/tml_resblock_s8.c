@@ -44,12 +44,20 @@ static int8_t conv_point(const tml_conv_params_t *p, const int8_t *in, int32_t r
     return (int8_t)tml_clamp_i32(v, p->act_min, p->act_max);
 }
 
-static inline int8_t add_one(const tml_resblock_s8_params_t *p, int8_t x, int8_t b)
+/* ADD_S8's element (or ADD_S8_LUT's, with the rescales tabulated). */
+static inline int8_t add_one(const tml_resblock_s8_params_t *p, const int32_t *lut_x,
+                             const int32_t *lut_b, int8_t x, int8_t b)
 {
-    int32_t x1 = ((int32_t)x + p->x_offset) * ((int32_t)1 << p->left_shift);
-    int32_t x2 = ((int32_t)b + p->b_offset) * ((int32_t)1 << p->left_shift);
-    int32_t s1 = tml_mul_by_quantized_mul(x1, p->x_mult, p->x_shift);
-    int32_t s2 = tml_mul_by_quantized_mul(x2, p->b_mult, p->b_shift);
+    int32_t s1, s2;
+    if (lut_x) {
+        s1 = lut_x[x + 128];
+        s2 = lut_b[b + 128];
+    } else {
+        int32_t x1 = ((int32_t)x + p->x_offset) * ((int32_t)1 << p->left_shift);
+        int32_t x2 = ((int32_t)b + p->b_offset) * ((int32_t)1 << p->left_shift);
+        s1 = tml_mul_by_quantized_mul(x1, p->x_mult, p->x_shift);
+        s2 = tml_mul_by_quantized_mul(x2, p->b_mult, p->b_shift);
+    }
     int32_t sum = tml_mul_by_quantized_mul(s1 + s2, p->out_mult, p->out_shift) + p->out_offset;
     return (int8_t)tml_clamp_i32(sum, p->act_min, p->act_max);
 }
@@ -57,7 +65,8 @@ static inline int8_t add_one(const tml_resblock_s8_params_t *p, int8_t x, int8_t
 void tml_resblock_s8(const tml_resblock_s8_params_t *p, const int8_t *x,
                      const int8_t *weights_a, const int32_t *mult_a, const int32_t *shift_a,
                      const int32_t *bias_a, const int8_t *weights_b, const int32_t *mult_b,
-                     const int32_t *shift_b, const int32_t *bias_b, int8_t *out, int8_t *ring)
+                     const int32_t *shift_b, const int32_t *bias_b, const int32_t *lut_x,
+                     const int32_t *lut_b, int8_t *out, int8_t *ring)
 {
     const tml_conv_params_t *ca = &p->conv_a, *cb = &p->conv_b;
     const int32_t ring_rows = cb->k_h, a_row_len = ca->out_w * ca->out_c;
@@ -88,7 +97,7 @@ void tml_resblock_s8(const tml_resblock_s8_params_t *p, const int8_t *x,
                     const int8_t b = conv_point(cb, ring, ring_rows, weights_b, mult_b, shift_b,
                                                 bias_b, r, ox, oc);
                     const int32_t i = ox * cb->out_c + oc;
-                    out_row[i] = add_one(p, x_row[i], b);
+                    out_row[i] = add_one(p, lut_x, lut_b, x_row[i], b);
                 }
         }
     }

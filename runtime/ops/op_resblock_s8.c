@@ -8,7 +8,8 @@
  */
 #include "op_nn.h"
 
-enum { X, W_A, MULT_A, SHIFT_A, BIAS_A, W_B, MULT_B, SHIFT_B, BIAS_B, N_IN, OUT = N_IN, RING };
+enum { X, W_A, MULT_A, SHIFT_A, BIAS_A, W_B, MULT_B, SHIFT_B, BIAS_B, LUT_X, LUT_B, N_IN,
+       OUT = N_IN, RING };
 
 static int in_range(int32_t v, int32_t lo, int32_t hi) { return v >= lo && v <= hi; }
 
@@ -79,6 +80,20 @@ static tml_status_t check_resblock_s8(const tml_op_ctx_t *ctx)
         !in_range(p->b_shift, -31, 0) || !in_range(p->out_shift, -31, 0) ||
         !in_range(p->act_min, -128, 127) || !in_range(p->act_max, p->act_min, 127))
         return TML_ERR_CORRUPT;
+    /* ADD_S8_LUT's tables: both or neither, 256 entries within +-2^30 so
+     * that two of them sum within int32. */
+    if (!ctx->t[LUT_X] != !ctx->t[LUT_B])
+        return TML_ERR_CORRUPT;
+    for (int i = LUT_X; i <= LUT_B && ctx->t[LUT_X]; i++) {
+        const tml_pkg_tensor_t *t = ctx->t[i];
+        if (tml_op_want(t, TML_DT_I32, 256 * 4) != TML_OK || t->byte_len != 256 * 4 ||
+            t->storage != TML_PKG_CONST || !ctx->data[i])
+            return TML_ERR_CORRUPT;
+        const int32_t *lut = (const int32_t *)ctx->data[i];
+        for (int v = 0; v < 256; v++)
+            if (lut[v] > (1 << 30) || lut[v] < -(1 << 30))
+                return TML_ERR_CORRUPT;
+    }
     /* The row length fits int32 (conv check), k_h rows of it may not. */
     uint64_t ring_len = tml_resblock_s8_scratch_size(p);
     const tml_pkg_tensor_t *x = ctx->t[X], *out = ctx->t[OUT], *ring = ctx->t[RING];
@@ -102,6 +117,7 @@ static void eval_resblock_s8(const tml_op_ctx_t *ctx)
                     (const int32_t *)ctx->data[SHIFT_A], (const int32_t *)ctx->data[BIAS_A],
                     (const int8_t *)ctx->data[W_B], (const int32_t *)ctx->data[MULT_B],
                     (const int32_t *)ctx->data[SHIFT_B], (const int32_t *)ctx->data[BIAS_B],
+                    (const int32_t *)ctx->data[LUT_X], (const int32_t *)ctx->data[LUT_B],
                     (int8_t *)ctx->data[OUT], (int8_t *)ctx->data[RING]);
 }
 

@@ -18,6 +18,7 @@
 #include "tml/kernels.h"
 #include "tml/lower.h"
 #include "tml/session.h"
+#include "../../runtime/kernels/tml_fixedpoint.h"
 #include "../../runtime/ops/ops.h"
 
 static uint32_t rng = 2463534242u;
@@ -38,6 +39,7 @@ typedef struct block {
     int x_first;                  /* the ADD's operand order */
     int8_t *x, *wa, *wb;
     int32_t *ma, *sa, *ba, *mb, *sb, *bb;
+    int32_t lut_x[256], lut_b[256]; /* ADD_S8_LUT's tables for the params */
     size_t x_len, a_len, ring_len;
 } block_t;
 
@@ -135,6 +137,13 @@ static void random_block(block_t *b)
     while (!random_geometry(&b->p))
         ;
     random_add(&b->p);
+    /* As compiler/lower/lower_add.c tabulates them. */
+    for (int v = -128; v < 128; v++) {
+        b->lut_x[v + 128] = tml_mul_by_quantized_mul((v + b->p.x_offset) * (1 << 20), b->p.x_mult,
+                                                     b->p.x_shift);
+        b->lut_b[v + 128] = tml_mul_by_quantized_mul((v + b->p.b_offset) * (1 << 20), b->p.b_mult,
+                                                     b->p.b_shift);
+    }
     b->x_first = (int)(next_rand() & 1);
     const tml_conv_params_t *a = &b->p.conv_a;
     b->x_len = (size_t)a->n * a->in_h * a->in_w * a->in_c;
@@ -200,18 +209,20 @@ static void kernel_matches_unfused_ops(void **state)
         block_t b;
         random_block(&b);
         const int32_t *bias_a = iter % 3 ? b.ba : NULL, *bias_b = iter % 5 ? b.bb : NULL;
+        const int32_t *lut_x = iter % 2 ? b.lut_x : NULL, *lut_b = iter % 2 ? b.lut_b : NULL;
         int8_t *want = malloc(b.x_len), *got = malloc(b.x_len), *ring = malloc(b.ring_len);
         reference(&b, bias_a, bias_b, want);
         /* Beside the input (always allowed). */
         memset(got, 0x5A, b.x_len);
-        tml_resblock_s8(&b.p, b.x, b.wa, b.ma, b.sa, bias_a, b.wb, b.mb, b.sb, bias_b, got, ring);
+        tml_resblock_s8(&b.p, b.x, b.wa, b.ma, b.sa, bias_a, b.wb, b.mb, b.sb, bias_b, lut_x,
+                        lut_b, got, ring);
         if (memcmp(got, want, b.x_len) != 0)
             fail_msg("iter %d: result beside the input differs", iter);
         /* Over the input, where the rule allows it. */
         if (tml_resblock_s8_may_alias(&b.p)) {
             memcpy(got, b.x, b.x_len);
-            tml_resblock_s8(&b.p, got, b.wa, b.ma, b.sa, bias_a, b.wb, b.mb, b.sb, bias_b, got,
-                            ring);
+            tml_resblock_s8(&b.p, got, b.wa, b.ma, b.sa, bias_a, b.wb, b.mb, b.sb, bias_b, lut_x,
+                            lut_b, got, ring);
             if (memcmp(got, want, b.x_len) != 0)
                 fail_msg("iter %d: result over the input differs (k_b %d pad_b %d pad_a %d)", iter,
                          (int)b.p.conv_b.k_h, (int)b.p.conv_b.pad_top, (int)b.p.conv_a.pad_top);
@@ -249,7 +260,8 @@ static void rule_is_needed(void **state)
         int8_t *want = malloc(b.x_len), *got = malloc(b.x_len), *ring = malloc(b.ring_len);
         reference(&b, b.ba, b.bb, want);
         memcpy(got, b.x, b.x_len);
-        tml_resblock_s8(&b.p, got, b.wa, b.ma, b.sa, b.ba, b.wb, b.mb, b.sb, b.bb, got, ring);
+        tml_resblock_s8(&b.p, got, b.wa, b.ma, b.sa, b.ba, b.wb, b.mb, b.sb, b.bb, NULL, NULL, got,
+                        ring);
         n_differ += memcmp(got, want, b.x_len) != 0;
         free(want);
         free(got);
@@ -293,7 +305,7 @@ static void block_call(call_t *c, const block_t *b, int8_t *out, int8_t *ring, u
     memset(c, 0, sizeof(*c));
     c->p = b->p;
     c->ctx.params = (const int32_t *)&c->p;
-    c->ctx.n_in = 9;
+    c->ctx.n_in = 11;
     c->ctx.n_out = 2;
     const tml_conv_params_t *ca = &b->p.conv_a, *cb = &b->p.conv_b;
     const int32_t x_dims[4] = {ca->n, ca->in_h, ca->in_w, ca->in_c};
@@ -308,9 +320,12 @@ static void block_call(call_t *c, const block_t *b, int8_t *out, int8_t *ring, u
     arg(c, 6, TML_DT_I32, 1, &cb->out_c, b->mb, 1, 0);
     arg(c, 7, TML_DT_I32, 1, &cb->out_c, b->sb, 1, 0);
     arg(c, 8, TML_DT_I32, 1, &cb->out_c, b->bb, 1, 0);
-    arg(c, 9, TML_DT_I8, 4, x_dims, out, 0, out_off);
+    const int32_t lut_dims[1] = {256};
+    arg(c, 9, TML_DT_I32, 1, lut_dims, b->lut_x, 1, 0);
+    arg(c, 10, TML_DT_I32, 1, lut_dims, b->lut_b, 1, 0);
+    arg(c, 11, TML_DT_I8, 4, x_dims, out, 0, out_off);
     const int32_t ring_dims[1] = {(int32_t)b->ring_len};
-    arg(c, 10, TML_DT_I8, 1, ring_dims, ring, 0, (uint32_t)(2 * b->x_len + 64));
+    arg(c, 12, TML_DT_I8, 1, ring_dims, ring, 0, (uint32_t)(2 * b->x_len + 64));
 }
 
 static void copy_call(call_t *dst, const call_t *src)
@@ -357,17 +372,24 @@ static void check_refuses_unsafe_packages(void **state)
         if (d->check(&c.ctx) == TML_OK)                                        \
             fail_msg("check accepted: %s", what);                              \
     } while (0)
-    REJECT("out partly over x", c.t[9].data_off = 16);
-    REJECT("ring over x", c.t[10].data_off = 8);
-    REJECT("ring over out", (c.t[9].data_off = (uint32_t)b.x_len + 16,
-                             c.t[10].data_off = (uint32_t)b.x_len + 20));
-    REJECT("ring one byte short", c.t[10].byte_len--);
-    REJECT("ring int32", c.t[10].dtype = TML_DT_I32);
+    REJECT("out partly over x", c.t[11].data_off = 16);
+    REJECT("ring over x", c.t[12].data_off = 8);
+    REJECT("ring over out", (c.t[11].data_off = (uint32_t)b.x_len + 16,
+                             c.t[12].data_off = (uint32_t)b.x_len + 20));
+    REJECT("ring one byte short", c.t[12].byte_len--);
+    REJECT("ring int32", c.t[12].dtype = TML_DT_I32);
+    REJECT("one table absent", c.ctx.t[10] = NULL);
+    REJECT("table short", (c.t[9].dims[0] = 255, c.t[9].byte_len = 1020));
+    REJECT("table in the arena", c.t[10].storage = TML_PKG_ARENA);
+    int32_t big[256];
+    memcpy(big, b.lut_x, sizeof(big));
+    big[7] = (1 << 30) + 1;
+    REJECT("table entry past 2^30", c.ctx.data[9] = big);
     REJECT("conv_a stride_h 2", c.p.conv_a.stride_h = 2);
     REJECT("conv_b dilation_h 2", c.p.conv_b.dilation_h = 2);
     REJECT("conv_b output channels differ from x's", c.p.conv_b.out_c++);
     REJECT("conv_b input differs from conv_a output", c.p.conv_b.in_w++);
-    REJECT("out one byte short", c.t[9].byte_len--);
+    REJECT("out one byte short", c.t[11].byte_len--);
     REJECT("x absent", c.ctx.t[0] = NULL);
     REJECT("weights_b short", c.t[5].byte_len--);
     REJECT("mult_a in the arena", c.t[2].storage = TML_PKG_ARENA);
@@ -377,7 +399,7 @@ static void check_refuses_unsafe_packages(void **state)
     REJECT("add x offset beyond int8", c.p.x_offset = 129);
     REJECT("add act_min > act_max", (c.p.act_min = 5, c.p.act_max = 4));
     REJECT("conv_a act beyond int8", c.p.conv_a.act_max = 128);
-    REJECT("eight inputs", c.ctx.n_in = 8);
+    REJECT("ten inputs", c.ctx.n_in = 10);
 #undef REJECT
     free(want);
     free(got);

@@ -81,9 +81,13 @@ void tml_dwconv2d_s8_inplace(const tml_conv_inplace_params_t *p, const int8_t *i
  * tml_resblock_s8_scratch_size(p) bytes, overlapping nothing.
  *
  * RESBLOCK_S8 operands: inputs  [x, weights_a, mult_a, shift_a, bias_a,
- *                                weights_b, mult_b, shift_b, bias_b]
- *                               (a bias may be absent), as CONV2D_S8's;
+ *                                weights_b, mult_b, shift_b, bias_b,
+ *                                lut_x, lut_b]
  *                       outputs [out int8 [n, h, w, c], ring int8 scratch]
+ * The convs' operands are as CONV2D_S8's (a bias may be absent). lut_x and
+ * lut_b, both present or both absent, are ADD_S8_LUT's tables (int32 [256]:
+ * the rescale of each int8 value of x and of b, from the params); without
+ * them the kernel computes the rescales per element, as ADD_S8 does.
  */
 typedef struct tml_resblock_s8_params {
     tml_conv_params_t conv_a;      /* x -> a */
@@ -114,7 +118,8 @@ static inline int tml_resblock_s8_may_alias(const tml_resblock_s8_params_t *p)
 void tml_resblock_s8(const tml_resblock_s8_params_t *p, const int8_t *x,
                      const int8_t *weights_a, const int32_t *mult_a, const int32_t *shift_a,
                      const int32_t *bias_a, const int8_t *weights_b, const int32_t *mult_b,
-                     const int32_t *shift_b, const int32_t *bias_b, int8_t *out, int8_t *ring);
+                     const int32_t *shift_b, const int32_t *bias_b, const int32_t *lut_x,
+                     const int32_t *lut_b, int8_t *out, int8_t *ring);
 
 #ifdef __cplusplus
 }
