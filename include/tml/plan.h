@@ -54,10 +54,11 @@ tml_status_t tml_plan_inplace_hints(const tml_ir_graph_t *g, tml_lowered_t *lw, 
 void tml_plan_inplace_settle(const tml_plan_t *plan, tml_lowered_t *lw);
 
 /* Residual blocks (compiler/plan/resblock.c): replaces each run of
- * CONV2D_S8 (x -> a), CONV2D_S8 (a -> b), ADD_S8[_LUT] (x + b) whose
- * intermediates have no other reader, whose x dies at the ADD and whose
- * rows can stream over x (tml/kernels/inplace.h) by one RESBLOCK_S8 with a
- * ring scratch tensor (added to g), its output taking x's buffer. For
+ * CONV2D_S8 (x -> a), CONV2D_S8 (a -> b), [a 1x1 CONV2D_S8 (x -> s)],
+ * ADD_S8[_LUT] (shortcut + b) whose intermediates have no other reader,
+ * whose x dies at the ADD and whose output can stream over x
+ * (tml/kernels/inplace.h) by one RESBLOCK_S8 with a scratch tensor (added
+ * to g), its output taking x's buffer or starting at its first byte. For
  * --optimize ram, before tml_plan_inplace_hints. *n_fused counts blocks. */
 tml_status_t tml_plan_fuse_resblocks(tml_ir_graph_t *g, tml_lowered_t *lw, int *n_fused,
                                      tml_err_t *err);

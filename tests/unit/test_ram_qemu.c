@@ -28,7 +28,7 @@ typedef struct model {
 } model_t;
 
 static const model_t models[] = {
-    {"pretrainedResnet_quant", 28672},
+    {"pretrainedResnet_quant", 18432},
     {"kws_ref_model", 8448},
     {"ad01_int8", 768},
     {"vww_96_int8", 36880},

@@ -58,68 +58,80 @@ void tml_dwconv2d_s8_inplace(const tml_conv_inplace_params_t *p, const int8_t *i
 
 /* ---- RESBLOCK_S8 ------------------------------------------------------------
  * A residual block in one call, row-streamed so that it needs the block
- * input x and a ring of k_h(B) rows of conv A's output, where the three ops
- * it replaces need x, a and b side by side:
+ * input x, a ring of k_h(B) rows of conv A's output and one output pixel,
+ * where the ops it replaces need x, a and b (and s) side by side:
  *
- *   a = CONV2D_S8(x; conv_a), b = CONV2D_S8(a; conv_b), out = ADD_S8(x, b)
+ *   a = CONV2D_S8(x; conv_a), b = CONV2D_S8(a; conv_b),
+ *   s = x (identity shortcut) or CONV2D_S8(x; conv_s) (projection: 1x1),
+ *   out = ADD_S8(s, b)
  *
- * computed bit for bit as those three kernels would (TFLM's ConvPerChannel
- * twice, then its quantized ADD with the add_* params of tml_add_s8_params_t
- * given for x and for b; the sum is commutative, so the ADD's operand order
- * does not matter). out may be x itself (same address): output row r is
- * written over x row r once every row of a that reads it exists, and no row
- * of a computed later reads it. That holds when
+ * computed bit for bit as those kernels would (TFLM's ConvPerChannel, then
+ * its quantized ADD with the params of tml_add_s8_params_t given for s and
+ * for b; the sum is commutative, so the ADD's operand order does not
+ * matter). Output row r needs rows r - pad_top .. r - pad_top + k_h - 1 of
+ * a (conv_b has stride_h = dilation_h = 1); each row of a is computed once,
+ * into ring slot y % k_h, just before the first output row that needs it.
+ * Each output pixel computes its projected shortcut pixel first, into
+ * scratch (x's own is read element by element, each just before the output
+ * element at its place is written), then its values of b, writing each.
  *
- *   conv_b.k_h - conv_b.pad_top - conv_a.pad_top >= 1
+ * out may start at x's first byte (in the arena: the ops' in-place hint)
+ * when tml_resblock_s8_may_overlap() says no byte of x is needed after
+ * that order of work overwrites it; otherwise it must not overlap x. For an
+ * identity shortcut and 'same' convs that is k_h(B) - pad_top(B) -
+ * pad_top(A) >= 1 (3x3 and 3x3: 3 - 1 - 1 = 1); for ResNet's strided
+ * blocks (conv_a 3x3 stride 2, a 1x1 stride 2 shortcut) it holds too.
  *
- * (for 3x3 'same' convs, 3 - 1 - 1 = 1); otherwise out must not overlap x.
- * Both convs have stride_h = dilation_h = 1 (any width geometry), so row r
- * of b needs rows r - pad_top .. r - pad_top + k_h - 1 of a: the ring holds
- * the last k_h(B) rows of a, row y in slot y % k_h.
- * Shapes: x and out [n, h, w, c] = conv_a input = conv_b output; conv_b's
- * input is conv_a's output. ring is int8 scratch of
+ * Shapes: x [n, h, w, c] = conv_a's (and conv_s's) input; conv_b's input is
+ * conv_a's output; out [n, h', w', c'] = conv_b's (and conv_s's) output, or
+ * x's shape with an identity shortcut. scratch is int8 of
  * tml_resblock_s8_scratch_size(p) bytes, overlapping nothing.
  *
  * RESBLOCK_S8 operands: inputs  [x, weights_a, mult_a, shift_a, bias_a,
  *                                weights_b, mult_b, shift_b, bias_b,
- *                                lut_x, lut_b]
- *                       outputs [out int8 [n, h, w, c], ring int8 scratch]
- * The convs' operands are as CONV2D_S8's (a bias may be absent). lut_x and
- * lut_b, both present or both absent, are ADD_S8_LUT's tables (int32 [256]:
- * the rescale of each int8 value of x and of b, from the params); without
- * them the kernel computes the rescales per element, as ADD_S8 does.
+ *                                weights_s, mult_s, shift_s, bias_s, lut]
+ *                       outputs [out int8, scratch int8]
+ * The convs' operands are as CONV2D_S8's (a bias may be absent; conv_s's
+ * are all absent with an identity shortcut). lut, if present, is int32
+ * [512]: ADD_S8_LUT's tables for s (first 256) and b (next 256), the
+ * rescale of each int8 value from the params; without it the kernel
+ * computes the rescales per element, as ADD_S8 does.
  */
 typedef struct tml_resblock_s8_params {
-    tml_conv_params_t conv_a;      /* x -> a */
-    tml_conv_params_t conv_b;      /* a -> b */
-    int32_t x_offset, b_offset;    /* ADD: -zero point of x and of b */
+    tml_conv_params_t conv_a;      /* x -> a: dilation_h 1 */
+    tml_conv_params_t conv_b;      /* a -> b: stride_h 1, dilation_h 1 */
+    tml_conv_params_t conv_s;      /* x -> s when has_proj: 1x1, no padding */
+    int32_t has_proj;              /* 0: the shortcut is x itself */
+    int32_t s_offset, b_offset;    /* ADD: -zero point of the shortcut and of b */
     int32_t out_offset;            /* ADD: output zero point */
     int32_t left_shift;
-    int32_t x_mult, x_shift;       /* rescale of x to the common scale */
+    int32_t s_mult, s_shift;       /* rescale of the shortcut to the common scale */
     int32_t b_mult, b_shift;       /* rescale of b */
     int32_t out_mult, out_shift;   /* common scale -> output scale */
     int32_t act_min, act_max;
 } tml_resblock_s8_params_t;
-_Static_assert(sizeof(tml_resblock_s8_params_t) == 56 * 4, "tml_resblock_s8_params_t is 56 words");
+_Static_assert(sizeof(tml_resblock_s8_params_t) == 79 * 4, "tml_resblock_s8_params_t is 79 words");
 
-/* Bytes of ring scratch: conv_b.k_h rows of conv_a's output (the loader
- * refuses more than INT32_MAX). */
+/* Bytes of scratch: conv_b.k_h rows of conv_a's output, then one output
+ * pixel (the loader refuses more than INT32_MAX). */
 static inline uint64_t tml_resblock_s8_scratch_size(const tml_resblock_s8_params_t *p)
 {
-    return (uint64_t)(uint32_t)p->conv_b.k_h * (uint32_t)p->conv_a.out_w * (uint32_t)p->conv_a.out_c;
+    return (uint64_t)(uint32_t)p->conv_b.k_h * (uint32_t)p->conv_a.out_w *
+               (uint32_t)p->conv_a.out_c +
+           (uint32_t)p->conv_b.out_c;
 }
 
-/* Whether out may be x itself for this geometry (the rule above). */
-static inline int tml_resblock_s8_may_alias(const tml_resblock_s8_params_t *p)
-{
-    return (int64_t)p->conv_b.k_h - p->conv_b.pad_top - p->conv_a.pad_top >= 1;
-}
+/* Whether out may start at x's first byte: by simulating, for every output
+ * pixel, the end of what has been written against the first byte of x any
+ * later work reads. For geometries that passed the kernel's checks. */
+int tml_resblock_s8_may_overlap(const tml_resblock_s8_params_t *p);
 
 void tml_resblock_s8(const tml_resblock_s8_params_t *p, const int8_t *x,
                      const int8_t *weights_a, const int32_t *mult_a, const int32_t *shift_a,
                      const int32_t *bias_a, const int8_t *weights_b, const int32_t *mult_b,
-                     const int32_t *shift_b, const int32_t *bias_b, const int32_t *lut_x,
-                     const int32_t *lut_b, int8_t *out, int8_t *ring);
+                     const int32_t *shift_b, const int32_t *bias_b, const int8_t *weights_s,
+                     const int32_t *mult_s, const int32_t *shift_s, const int32_t *bias_s,
+                     const int32_t *lut, int8_t *out, int8_t *scratch);
 
 #ifdef __cplusplus
 }
