@@ -104,13 +104,13 @@ void tml_resblock_s8(const tml_resblock_s8_params_t *p, const int8_t *x,
                  * pixel may overwrite the bytes of x it reads. x's own
                  * pixel is read element by element, each just before the
                  * output element at its place is written. */
-                const int8_t *s_px = x_n + (r * w + ox) * c;
-                if (p->has_proj) {
+                const int8_t *s_px = pixel;
+                if (p->has_proj)
                     for (int32_t oc = 0; oc < c; oc++)
                         pixel[oc] = conv_point(cs, x_n, 0, weights_s, mult_s, shift_s, bias_s, r,
                                                ox, oc);
-                    s_px = pixel;
-                }
+                else
+                    s_px = x_n + (r * w + ox) * c;
                 int8_t *o = out_n + (r * w + ox) * c;
                 for (int32_t oc = 0; oc < c; oc++) {
                     const int8_t b = conv_point(cb, ring, ring_rows, weights_b, mult_b, shift_b,
