@@ -143,6 +143,12 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
         st = tml_lower_graph_for(&out->graph, opts && !opts->optimize_ram ? opts->target : NULL,
                                  &out->lowered, err);
     }
+    if (st == TML_OK && opts && opts->optimize_ram && !opts->no_inplace) {
+        int n_fused, n_moved;
+        st = tml_plan_fuse_resblocks(&out->graph, &out->lowered, &n_fused, err);
+        if (st == TML_OK)
+            st = tml_plan_schedule(&out->graph, &out->lowered, 1, &n_moved, err);
+    }
     if (st == TML_OK && !(opts && opts->no_inplace))
         st = tml_plan_inplace_hints(&out->graph, &out->lowered, err);
     if (st == TML_OK)

@@ -93,6 +93,7 @@ typedef enum tml_kernel {
     /* 45..49 reserved for further DSP kernels; 50..59 memory-saving kernels */
     TML_K_CONV2D_S8_INPLACE = 50, /* output may overlap input: tml/kernels/inplace.h */
     TML_K_DWCONV2D_S8_INPLACE = 51,
+    TML_K_RESBLOCK_S8 = 52,       /* conv, conv, add row-streamed over its input */
     TML_K_COUNT
 } tml_kernel_t;
 

@@ -53,6 +53,24 @@ tml_status_t tml_plan_inplace_hints(const tml_ir_graph_t *g, tml_lowered_t *lw, 
  * plain kernel (same params prefix, same result). */
 void tml_plan_inplace_settle(const tml_plan_t *plan, tml_lowered_t *lw);
 
+/* Residual blocks (compiler/plan/resblock.c): replaces each run of
+ * CONV2D_S8 (x -> a), CONV2D_S8 (a -> b), [a 1x1 CONV2D_S8 (x -> s)],
+ * ADD_S8[_LUT] (shortcut + b) whose intermediates have no other reader,
+ * whose x dies at the ADD and whose output can stream over x
+ * (tml/kernels/inplace.h) by one RESBLOCK_S8 with a scratch tensor (added
+ * to g), its output taking x's buffer or starting at its first byte. For
+ * --optimize ram, before tml_plan_inplace_hints. *n_fused counts blocks. */
+tml_status_t tml_plan_fuse_resblocks(tml_ir_graph_t *g, tml_lowered_t *lw, int *n_fused,
+                                     tml_err_t *err);
+
+/* Operator scheduling (compiler/plan/schedule.c): reorders lw's ops into
+ * another order their data dependences allow (greedy: the ready op that
+ * adds the fewest live bytes first) when planning that order (with the
+ * in-place hints if inplace) gives a smaller arena than the current one;
+ * otherwise leaves lw as it is. *moved counts ops that changed place. */
+tml_status_t tml_plan_schedule(const tml_ir_graph_t *g, tml_lowered_t *lw, int inplace,
+                               int *moved, tml_err_t *err);
+
 /* Live bytes at each lowered op (n_ops entries, caller frees): the arena
  * timeline a report plots. */
 tml_status_t tml_plan_live_bytes(const tml_ir_graph_t *g, const tml_lowered_t *lw,

@@ -59,6 +59,7 @@ static const tml_op_desc_t *const registry[TML_K_COUNT] = {
     /* output may overlap input */
     [TML_K_CONV2D_S8_INPLACE] = &tml_op_conv2d_s8_inplace,
     [TML_K_DWCONV2D_S8_INPLACE] = &tml_op_dwconv2d_s8_inplace,
+    [TML_K_RESBLOCK_S8] = &tml_op_resblock_s8,
 };
 
 const tml_op_desc_t *tml_op_find(uint32_t kernel)

@@ -22,7 +22,7 @@ static int run(const char *cmd)
     return rc;
 }
 
-static void c_backend_model(const char *model_dir, const char *name)
+static void c_backend_model(const char *model_dir, const char *name, bool optimize_ram)
 {
     if (!tml_test_have_shared())
         skip();
@@ -34,7 +34,10 @@ static void c_backend_model(const char *model_dir, const char *name)
     tml_err_t err;
     tml_err_clear(&err);
     tml_compiled_t c;
-    TML_ASSERT_OK_ERR(tml_compile_file(path, NULL, &c, &err), &err);
+    tml_compile_opts_t opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.optimize_ram = optimize_ram;
+    TML_ASSERT_OK_ERR(tml_compile_file(path, optimize_ram ? &opts : NULL, &c, &err), &err);
     TML_ASSERT_OK_ERR(tml_backend_c_emit(&c, name, out_dir, TML_SOURCE_DIR, &err), &err);
     tml_compiled_free(&c);
 
@@ -109,19 +112,27 @@ static void c_backend_model(const char *model_dir, const char *name)
 static void kws_as_c_is_bit_exact(void **state)
 {
     (void)state;
-    c_backend_model("kws_ref_model", "kws");
+    c_backend_model("kws_ref_model", "kws", false);
 }
 
 static void resnet_as_c_is_bit_exact(void **state)
 {
     (void)state;
-    c_backend_model("pretrainedResnet_quant", "ic");
+    c_backend_model("pretrainedResnet_quant", "ic", false);
+}
+
+/* --optimize ram: in-place convolutions and the fused residual block
+ * (RESBLOCK_S8), its output over its input in the arena. */
+static void resnet_ram_as_c_is_bit_exact(void **state)
+{
+    (void)state;
+    c_backend_model("pretrainedResnet_quant", "ic_ram", true);
 }
 
 static void ad_float_as_c_matches(void **state)
 {
     (void)state;
-    c_backend_model("ad01_fp32", "ad_f32"); /* float FC: TFLM's loop order, exact here */
+    c_backend_model("ad01_fp32", "ad_f32", false); /* float FC: TFLM's loop order, exact here */
 }
 
 static void bad_names_are_refused(void **state)
@@ -141,6 +152,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(kws_as_c_is_bit_exact, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(resnet_as_c_is_bit_exact, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(resnet_ram_as_c_is_bit_exact, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(ad_float_as_c_matches, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test(bad_names_are_refused),
     };
