@@ -49,6 +49,56 @@ void tml_lower_dsp_cross(const int8_t *w, int32_t rows, int32_t k, int8_t *out)
         memcpy(out + (size_t)full * (size_t)k, w + (size_t)full * (size_t)k, (size_t)k);
 }
 
+/* Lays out the int8 [rows, k] w for kernel (4PX: pair-crossed, DIRECT:
+ * pair-interleaved) into out. */
+static void lay_out(tml_kernel_t kernel, const int8_t *w, int32_t rows, int32_t k, int8_t *out)
+{
+    if (kernel == TML_K_CONV2D_4PX_S8_DSP)
+        tml_lower_dsp_cross(w, rows, k, out);
+    else
+        tml_lower_dsp_interleave(w, rows, k, k, 2, out);
+}
+
+tml_status_t tml_lower_dsp_conv_4px_set(tml_ir_graph_t *g, tml_lop_t *op, bool fast)
+{
+    const tml_kernel_t want = fast ? TML_K_CONV2D_4PX_S8_DSP : TML_K_CONV2D_DIRECT_S8_DSP;
+    if (op->kernel == want)
+        return TML_OK;
+    const tml_conv_params_t *p = (const tml_conv_params_t *)op->params;
+    tml_ir_tensor_t *w = &g->tensors[op->operands[1]];
+    const int32_t rows = p->out_c, k = p->k_h * p->k_w * p->in_c;
+    const size_t len = (size_t)rows * (size_t)k;
+    if ((op->kernel != TML_K_CONV2D_4PX_S8_DSP && op->kernel != TML_K_CONV2D_DIRECT_S8_DSP) ||
+        op->n_in != 5 || op->operands[6] < 0 || !w->data || w->data_len != len || k % 4)
+        return TML_ERR_INTERNAL;
+    /* Both layouts permute the reference bytes: where reference byte i
+     * lands is found by laying out each bit of the index i in turn. */
+    int8_t *ref = tml_malloc(len), *bit = tml_malloc(len), *laid = tml_malloc(len);
+    uint32_t *src = tml_calloc(len, sizeof(uint32_t)); /* src[j]: reference index at j */
+    tml_status_t st = TML_ERR_NOMEM;
+    if (ref && bit && laid && src) {
+        for (int b = 0; b < 32 && ((size_t)1 << b) < len; b++) {
+            for (size_t i = 0; i < len; i++)
+                bit[i] = (int8_t)((i >> b) & 1u);
+            lay_out(op->kernel, bit, rows, k, laid);
+            for (size_t j = 0; j < len; j++)
+                src[j] |= (uint32_t)laid[j] << b;
+        }
+        int8_t *cur = (int8_t *)w->data;
+        for (size_t j = 0; j < len; j++)
+            ref[src[j]] = cur[j];
+        lay_out(want, ref, rows, k, cur);
+        op->kernel = want;
+        op->n_out = fast ? 2 : 1; /* the scratch stays operand 6, unused when 1 */
+        st = TML_OK;
+    }
+    tml_free(ref);
+    tml_free(bit);
+    tml_free(laid);
+    tml_free(src);
+    return st;
+}
+
 void tml_lower_dsp_dw_weights(const int8_t *w, int32_t taps, int32_t c, int16_t *out)
 {
     /* per 4 channels and tap: (c, c+2, c+1, c+3), the order SXTB16 and
