@@ -53,23 +53,29 @@ void tml_lower_dsp_cross(const int8_t *w, int32_t rows, int32_t k, int8_t *out)
  * pair-interleaved) into out. */
 static void lay_out(tml_kernel_t kernel, const int8_t *w, int32_t rows, int32_t k, int8_t *out)
 {
-    if (kernel == TML_K_CONV2D_4PX_S8_DSP)
+    if (kernel == TML_K_CONV2D_4PX_S8_DSP || kernel == TML_K_CONV2D_4PX_OUT_S8_DSP)
         tml_lower_dsp_cross(w, rows, k, out);
     else
         tml_lower_dsp_interleave(w, rows, k, k, 2, out);
 }
 
-tml_status_t tml_lower_dsp_conv_4px_set(tml_ir_graph_t *g, tml_lop_t *op, bool fast)
+static bool conv_4px_family(tml_kernel_t k)
 {
-    const tml_kernel_t want = fast ? TML_K_CONV2D_4PX_S8_DSP : TML_K_CONV2D_DIRECT_S8_DSP;
+    return k == TML_K_CONV2D_4PX_S8_DSP || k == TML_K_CONV2D_4PX_OUT_S8_DSP ||
+           k == TML_K_CONV2D_DIRECT_S8_DSP;
+}
+
+tml_status_t tml_lower_dsp_conv_4px_set(tml_ir_graph_t *g, tml_lop_t *op, tml_kernel_t want)
+{
+    if (!conv_4px_family(want) || !conv_4px_family(op->kernel))
+        return TML_ERR_INTERNAL;
     if (op->kernel == want)
         return TML_OK;
     const tml_conv_params_t *p = (const tml_conv_params_t *)op->params;
     tml_ir_tensor_t *w = &g->tensors[op->operands[1]];
     const int32_t rows = p->out_c, k = p->k_h * p->k_w * p->in_c;
     const size_t len = (size_t)rows * (size_t)k;
-    if ((op->kernel != TML_K_CONV2D_4PX_S8_DSP && op->kernel != TML_K_CONV2D_DIRECT_S8_DSP) ||
-        op->n_in != 5 || op->operands[6] < 0 || !w->data || w->data_len != len || k % 4)
+    if (op->n_in != 5 || op->operands[6] < 0 || !w->data || w->data_len != len || k % 4)
         return TML_ERR_INTERNAL;
     /* Both layouts permute the reference bytes: where reference byte i
      * lands is found by laying out each bit of the index i in turn. */
@@ -89,7 +95,8 @@ tml_status_t tml_lower_dsp_conv_4px_set(tml_ir_graph_t *g, tml_lop_t *op, bool f
             ref[src[j]] = cur[j];
         lay_out(want, ref, rows, k, cur);
         op->kernel = want;
-        op->n_out = fast ? 2 : 1; /* the scratch stays operand 6, unused when 1 */
+        /* the scratch stays operand 6, unused but by CONV2D_4PX_S8_DSP */
+        op->n_out = want == TML_K_CONV2D_4PX_S8_DSP ? 2 : 1;
         st = TML_OK;
     }
     tml_free(ref);

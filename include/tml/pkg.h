@@ -96,6 +96,7 @@ typedef enum tml_kernel {
     /* 49, 60..63: speed kernels for the DSP extension (IC model) */
     TML_K_CONV2D_4PX_S8_DSP = 49, /* 4 output pixels per pass, int16 im2col scratch */
     TML_K_ADD_S8_DSP = 60,        /* ADD_S8_LUT, dense operands, cheap requant */
+    TML_K_CONV2D_4PX_OUT_S8_DSP = 61, /* CONV2D_4PX, its scratch in the output's tail */
     TML_K_COUNT
 } tml_kernel_t;
 

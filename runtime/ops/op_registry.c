@@ -62,6 +62,7 @@ static const tml_op_desc_t *const registry[TML_K_COUNT] = {
     /* speed kernels for the DSP extension */
     [TML_K_CONV2D_4PX_S8_DSP] = &tml_op_conv2d_4px_s8_dsp,
     [TML_K_ADD_S8_DSP] = &tml_op_add_s8_dsp,
+    [TML_K_CONV2D_4PX_OUT_S8_DSP] = &tml_op_conv2d_4px_out_s8_dsp,
 };
 
 const tml_op_desc_t *tml_op_find(uint32_t kernel)
