@@ -187,6 +187,30 @@ static inline void mac_4x1(const uint32_t *col, const int8_t *w, int32_t k, uint
     }
 }
 
+/* rq for a channel whose shift the fast path takes; full: the activation
+ * range is all of int8, which SSAT alone enforces. */
+static inline int8_t rq_fast(uint32_t acc, uint32_t m2, uint32_t rc, int32_t rs, int32_t lo,
+                             int32_t hi, int full)
+{
+    int32_t t = (int32_t)tml_smmlar(acc, m2, acc + rc);
+    t = (int32_t)((uint32_t)t + (uint32_t)((int32_t)acc >> 31));
+    t >>= rs;
+    if (full)
+        return (int8_t)tml_ssat8(t);
+    t = t < lo ? lo : t;
+    return (int8_t)(t > hi ? hi : t);
+}
+
+/* The 4 x 2 outputs of acc (pixel-major) at out (row stride out_c). */
+static inline void store_4x2(const uint32_t acc[8], const rq_t *r0, const rq_t *r1,
+                             int8_t *out, int32_t out_c, int32_t lo, int32_t hi, int full)
+{
+    for (int i = 0; i < 4; i++, out += out_c) {
+        out[0] = rq_fast(acc[2 * i], r0->m2, r0->rc, r0->rs, lo, hi, full);
+        out[1] = rq_fast(acc[2 * i + 1], r1->m2, r1->rc, r1->rs, lo, hi, full);
+    }
+}
+
 /* Output pixels [px_lo, px_hi) of the convolution, in groups of four, with
  * col (4-byte aligned, 8 * k bytes) for the widened windows. */
 static inline void conv4px_range(const tml_conv_params_t *p, const int8_t *input,
@@ -197,6 +221,11 @@ static inline void conv4px_range(const tml_conv_params_t *p, const int8_t *input
     const int32_t k = p->k_h * p->k_w * p->in_c, out_c = p->out_c;
     const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const uint32_t zp = (uint16_t)(int16_t)-p->input_offset;
+    /* every shift on rq's fast path: no test per output (the usual case) */
+    int fast = 1;
+    for (int32_t oc = 0; oc < out_c; oc++)
+        fast &= (uint32_t)(-shift[oc] - 1) < 21u;
+    const int full = lo == -128 && hi == 127;
     for (int32_t px = px_lo; px < px_hi; px += 4) {
         const int n = px_hi - px < 4 ? (int)(px_hi - px) : 4;
         for (int i = 0; i < 4; i++) {
@@ -215,6 +244,13 @@ static inline void conv4px_range(const tml_conv_params_t *p, const int8_t *input
             mac_4x2(col, w, k, acc);
             const rq_t r0 = rq_prep(mult[oc], shift[oc], out_off);
             const rq_t r1 = rq_prep(mult[oc + 1], shift[oc + 1], out_off);
+            if (fast && n == 4) {
+                if (full)
+                    store_4x2(acc, &r0, &r1, out + oc, out_c, lo, hi, 1);
+                else
+                    store_4x2(acc, &r0, &r1, out + oc, out_c, lo, hi, 0);
+                continue;
+            }
             for (int i = 0; i < n; i++) {
                 out[i * out_c + oc] = rq(acc[2 * i], &r0, out_off, lo, hi);
                 out[i * out_c + oc + 1] = rq(acc[2 * i + 1], &r1, out_off, lo, hi);
