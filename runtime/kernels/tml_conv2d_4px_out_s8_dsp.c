@@ -11,16 +11,39 @@
  */
 #include "tml_conv2d_4px.h"
 
-/* acc += the int8 group x . the crossed weight pair words a, b (rows 0, 1). */
-static inline void mac_cross(uint32_t x, uint32_t a, uint32_t b, uint32_t *acc0, uint32_t *acc1)
+/* acc0, acc1 += the n int8 values at x (n a multiple of 4) . the crossed
+ * weight pairs at w (2n bytes), rows 0 and 1. */
+static __attribute__((noinline)) void mac_cross(const int8_t *x, const int8_t *w, int32_t n, uint32_t *acc0,
+                             uint32_t *acc1)
 {
-    const uint32_t xa = tml_sxtb16(x), xb = tml_sxtb16_ror8(x);
-    *acc0 = tml_smlad(tml_sxtb16(b), xb, tml_smlad(tml_sxtb16(a), xa, *acc0));
-    *acc1 = tml_smlad(tml_sxtb16_ror8(b), xb, tml_smlad(tml_sxtb16_ror8(a), xa, *acc1));
+    uint32_t a0 = *acc0, a1 = *acc1;
+    for (const int8_t *end = x + n; x != end; x += 4, w += 8) {
+        const uint32_t v = tml_dsp_load32(x), a = tml_dsp_load32(w), b = tml_dsp_load32(w + 4);
+        const uint32_t xa = tml_sxtb16(v), xb = tml_sxtb16_ror8(v);
+        a0 = tml_smlad(tml_sxtb16(b), xb, tml_smlad(tml_sxtb16(a), xa, a0));
+        a1 = tml_smlad(tml_sxtb16_ror8(b), xb, tml_smlad(tml_sxtb16_ror8(a), xa, a1));
+    }
+    *acc0 = a0;
+    *acc1 = a1;
 }
 
-/* Output pixel px, straight from the input. */
-static void one_pixel(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
+/* acc += the n int8 values at x . the plain weight row at w. */
+static inline void mac_plain(const int8_t *x, const int8_t *w, int32_t n, uint32_t *acc)
+{
+    uint32_t a0 = *acc;
+    for (const int8_t *end = x + n; x != end; x += 4, w += 4) {
+        const uint32_t v = tml_dsp_load32(x), ww = tml_dsp_load32(w);
+        a0 = tml_smlad(tml_sxtb16_ror8(ww), tml_sxtb16_ror8(v),
+                       tml_smlad(tml_sxtb16(ww), tml_sxtb16(v), a0));
+    }
+    *acc = a0;
+}
+
+/* Output pixel px, straight from the input: per window row its stretch
+ * inside the input, and the zero point (ZP_LEN bytes on the stack) for the
+ * padding on either side. */
+#define ZP_LEN 64
+static __attribute__((noinline)) void one_pixel(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
                       const int32_t *mult, const int32_t *shift, const int32_t *bias,
                       int8_t *output, int32_t px)
 {
@@ -28,33 +51,37 @@ static void one_pixel(const tml_conv_params_t *p, const int8_t *input, const int
     const int32_t per_img = p->out_h * p->out_w;
     const int32_t b = px / per_img, oy = (px % per_img) / p->out_w, ox = px % p->out_w;
     const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    const int32_t kx_lo = x0 < 0 ? -x0 : 0;
+    const int32_t kx_hi = x0 + p->k_w > p->in_w ? p->in_w - x0 : p->k_w;
     const int8_t *in_b = input + b * p->in_h * p->in_w * in_c;
-    const uint32_t zp4 = (uint8_t)(int8_t)-p->input_offset * 0x01010101u;
     const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    int8_t zp[ZP_LEN] __attribute__((aligned(4)));
+    for (int i = 0; i < ZP_LEN; i++)
+        zp[i] = (int8_t)-p->input_offset;
     int8_t *out = output + px * out_c;
-    int32_t oc = 0;
-    for (; oc < out_c; oc += 2) {
-        const int two = oc + 1 < out_c;
-        const int8_t *w = weights + oc * k;
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        const int two = oc + 1 < out_c, wpv = two ? 2 : 1; /* weight bytes per value */
         uint32_t acc0 = (uint32_t)bias[oc], acc1 = two ? (uint32_t)bias[oc + 1] : 0u;
+        const int8_t *w = weights + oc * k;
         for (int32_t ky = 0; ky < p->k_h; ky++) {
             const int32_t y = y0 + ky;
-            for (int32_t kx = 0; kx < p->k_w; kx++) {
-                const int32_t x = x0 + kx;
-                const int in = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
-                const int8_t *src = in_b + (y * p->in_w + x) * in_c;
-                for (int32_t i = 0; i < in_c; i += 4) {
-                    const uint32_t v = in ? tml_dsp_load32(src + i) : zp4;
-                    if (two) {
-                        mac_cross(v, tml_dsp_load32(w), tml_dsp_load32(w + 4), &acc0, &acc1);
-                        w += 8;
-                    } else { /* the odd last row, plain */
-                        const uint32_t ww = tml_dsp_load32(w);
-                        acc0 = tml_smlad(tml_sxtb16_ror8(ww), tml_sxtb16_ror8(v),
-                                         tml_smlad(tml_sxtb16(ww), tml_sxtb16(v), acc0));
-                        w += 4;
-                    }
-                }
+            const int row_in = y >= 0 && y < p->in_h && kx_lo < kx_hi;
+            /* pieces: [0, a) padding, [a, c) input, [c, k_w * in_c) padding */
+            const int32_t a = row_in ? kx_lo * in_c : p->k_w * in_c;
+            const int32_t c = row_in ? kx_hi * in_c : a;
+            const int8_t *src = in_b + (y * p->in_w + x0) * in_c;
+            for (int32_t at = 0; at < p->k_w * in_c;) {
+                const int inside = at >= a && at < c;
+                int32_t n = inside ? c - at : (at < a ? a : p->k_w * in_c) - at;
+                if (!inside && n > ZP_LEN)
+                    n = ZP_LEN;
+                const int8_t *x = inside ? src + at : zp;
+                if (two)
+                    mac_cross(x, w, n, &acc0, &acc1);
+                else
+                    mac_plain(x, w, n, &acc0);
+                w += wpv * n;
+                at += n;
             }
         }
         const rq_t r0 = rq_prep(mult[oc], shift[oc], out_off);

@@ -1,7 +1,7 @@
 /*
  * test_kernels_dsp.c - the int8 kernels for cores with the DSP extension
- * (CONV2D_S8_DSP, CONV2D_DIRECT_S8_DSP, CONV2D_4PX_S8_DSP, CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP,
- * FC_S8_DSP) equal the
+ * (CONV2D_S8_DSP, CONV2D_DIRECT_S8_DSP, CONV2D_4PX_S8_DSP, CONV2D_4PX_OUT_S8_DSP,
+ * CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP) equal the
  * reference kernels byte for byte on many random shapes and params
  * (strides, dilations, pads, odd channel counts, positive and negative
  * shifts, activation ranges, absent biases), on the host, where portable C
@@ -87,7 +87,7 @@ static bool axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t *pb
     return true;
 }
 
-typedef enum { CONV, CONV_1X1, DWCONV, CONV_DIRECT, CONV_4PX } conv_kind_t;
+typedef enum { CONV, CONV_1X1, DWCONV, CONV_DIRECT, CONV_4PX, CONV_4PX_OUT } conv_kind_t;
 
 static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
 {
@@ -98,7 +98,8 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
     p->in_c = kind == CONV || kind == DWCONV ? rnd_in(1, 13) : 4 * rnd_in(1, 5);
     if (kind == CONV_DIRECT && rnd() % 3 == 0) /* in_c 4 with k_w * 4 > 64: zp blocks */
         p->in_c = 4 * rnd_in(5, 9);
-    if (kind == CONV_4PX && rnd() % 2) { /* the IC layers: 3x3, pad 1, stride 1 or 2 */
+    const bool px4 = kind == CONV_4PX || kind == CONV_4PX_OUT;
+    if (px4 && rnd() % 2) { /* the IC layers: 3x3, pad 1, stride 1 or 2 */
         p->in_h = rnd_in(2, 11);
         p->in_w = rnd_in(2, 11);
         p->in_c = 4 * rnd_in(1, 8);
@@ -122,7 +123,7 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
         p->k_h = p->k_w = 3;
     p->stride_h = rnd_in(1, 3);
     p->stride_w = rnd_in(1, 3);
-    const bool no_dil = kind == CONV_1X1 || kind == CONV_DIRECT || kind == CONV_4PX;
+    const bool no_dil = kind == CONV_1X1 || kind == CONV_DIRECT || px4;
     p->dilation_h = no_dil ? 1 : rnd_in(1, 2);
     p->dilation_w = no_dil ? 1 : rnd_in(1, 2);
     p->depth_multiplier = 1;
@@ -177,7 +178,7 @@ static void run_conv_case(conv_kind_t kind)
         w_elems = (uint32_t)w_len;
     } else {
         int8_t *wi = tml_malloc((size_t)(p.out_c * k_pad));
-        if (kind == CONV_4PX)
+        if (kind == CONV_4PX || kind == CONV_4PX_OUT)
             tml_lower_dsp_cross(w, p.out_c, k, wi);
         else
             tml_lower_dsp_interleave(w, p.out_c, k, k_pad, 2, wi);
@@ -191,6 +192,7 @@ static void run_conv_case(conv_kind_t kind)
                       : kind == CONV ? TML_K_CONV2D_S8_DSP
                       : kind == CONV_DIRECT ? TML_K_CONV2D_DIRECT_S8_DSP
                       : kind == CONV_4PX    ? TML_K_CONV2D_4PX_S8_DSP
+                      : kind == CONV_4PX_OUT ? TML_K_CONV2D_4PX_OUT_S8_DSP
                                      : TML_K_CONV2D_1X1_S8_DSP;
     const tml_op_desc_t *d = tml_op_find(kernel);
     assert_non_null(d);
@@ -243,6 +245,11 @@ static void run_conv_case(conv_kind_t kind)
         bad.ctx.data[6] = scratch + 2;
         assert_int_not_equal(d->check(&bad.ctx), TML_OK);
     }
+    if (kind == CONV_4PX_OUT) { /* and so does the output that holds them */
+        bad = c;
+        bad.ctx.data[5] = got + 1;
+        assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    }
     tml_free(scratch);
     tml_free(wd);
     tml_free(in);
@@ -281,6 +288,15 @@ static void test_conv2d_4px_dsp(void **state)
     (void)state;
     for (int i = 0; i < N_CASES; i++)
         run_conv_case(CONV_4PX);
+}
+
+/* Shapes where the output holds the widened windows (4-pixel groups, then
+ * the pixels over them one at a time) and where it is too small for them. */
+static void test_conv2d_4px_out_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_conv_case(CONV_4PX_OUT);
 }
 
 static void test_dwconv2d_dsp(void **state)
@@ -376,7 +392,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tml_test_leak_setup, tml_test_leak_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp), T(test_conv2d_4px_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
+        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp), T(test_conv2d_4px_dsp), T(test_conv2d_4px_out_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
         T(test_requant_extremes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
