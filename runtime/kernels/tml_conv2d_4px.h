@@ -100,50 +100,49 @@ static inline void mac_4x2(const uint32_t *col, const int8_t *w, int32_t k, uint
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__OPTIMIZE__)
     /* The C below needs 15 live registers and GCC spills accumulators;
      * here the loop bound lives on the stack and every value in a register:
-     * 34 instructions per 32 multiply-accumulates. */
-    const int8_t *w_end = w + 2 * k;
+     * 64 instructions per 64 multiply-accumulates (8 values a pass, after
+     * one group of 4 when k is an odd number of groups). */
+#define MAC_HALF(o0, o1, o2, o3)                                                    \
+    "ldr %[ww], [%[w]], #4\n\t"                                                  \
+    "sxtb16 %[t0], %[ww]\n\t"                                                    \
+    "sxtb16 %[ww], %[ww], ror #8\n\t"                                            \
+    "ldr %[x], [%[col], #" o0 "]\n\t"                                            \
+    "smlad %[a0], %[t0], %[x], %[a0]\n\t"                                        \
+    "smlad %[a1], %[ww], %[x], %[a1]\n\t"                                        \
+    "ldr %[x], [%[col], #" o1 "]\n\t"                                            \
+    "smlad %[a2], %[t0], %[x], %[a2]\n\t"                                        \
+    "smlad %[a3], %[ww], %[x], %[a3]\n\t"                                        \
+    "ldr %[x], [%[col], #" o2 "]\n\t"                                            \
+    "smlad %[a4], %[t0], %[x], %[a4]\n\t"                                        \
+    "smlad %[a5], %[ww], %[x], %[a5]\n\t"                                        \
+    "ldr %[x], [%[col], #" o3 "]\n\t"                                            \
+    "smlad %[a6], %[t0], %[x], %[a6]\n\t"                                        \
+    "smlad %[a7], %[ww], %[x], %[a7]\n\t"
+#define MAC_OUTS                                                                     \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),      \
+        [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7), [w] "+r"(w), [col] "+r"(col), \
+        [ww] "=&r"(ww), [t0] "=&r"(t0), [x] "=&r"(x)
     uint32_t ww, t0, x;
-    __asm__(
-        "1:\n\t"
-        "ldr %[ww], [%[w]], #4\n\t"
-        "sxtb16 %[t0], %[ww]\n\t"
-        "sxtb16 %[ww], %[ww], ror #8\n\t"
-        "ldr %[x], [%[col], #0]\n\t"
-        "smlad %[a0], %[t0], %[x], %[a0]\n\t"
-        "smlad %[a1], %[ww], %[x], %[a1]\n\t"
-        "ldr %[x], [%[col], #4]\n\t"
-        "smlad %[a2], %[t0], %[x], %[a2]\n\t"
-        "smlad %[a3], %[ww], %[x], %[a3]\n\t"
-        "ldr %[x], [%[col], #8]\n\t"
-        "smlad %[a4], %[t0], %[x], %[a4]\n\t"
-        "smlad %[a5], %[ww], %[x], %[a5]\n\t"
-        "ldr %[x], [%[col], #12]\n\t"
-        "smlad %[a6], %[t0], %[x], %[a6]\n\t"
-        "smlad %[a7], %[ww], %[x], %[a7]\n\t"
-        "ldr %[ww], [%[w]], #4\n\t"
-        "sxtb16 %[t0], %[ww]\n\t"
-        "sxtb16 %[ww], %[ww], ror #8\n\t"
-        "ldr %[x], [%[col], #16]\n\t"
-        "smlad %[a0], %[t0], %[x], %[a0]\n\t"
-        "smlad %[a1], %[ww], %[x], %[a1]\n\t"
-        "ldr %[x], [%[col], #20]\n\t"
-        "smlad %[a2], %[t0], %[x], %[a2]\n\t"
-        "smlad %[a3], %[ww], %[x], %[a3]\n\t"
-        "ldr %[x], [%[col], #24]\n\t"
-        "smlad %[a4], %[t0], %[x], %[a4]\n\t"
-        "smlad %[a5], %[ww], %[x], %[a5]\n\t"
-        "ldr %[x], [%[col], #28]\n\t"
-        "smlad %[a6], %[t0], %[x], %[a6]\n\t"
-        "smlad %[a7], %[ww], %[x], %[a7]\n\t"
-        "adds %[col], %[col], #32\n\t"
-        "ldr %[x], %[end]\n\t"
-        "cmp %[w], %[x]\n\t"
-        "bne 1b\n\t"
-        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
-          [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7), [w] "+r"(w), [col] "+r"(col),
-          [ww] "=&r"(ww), [t0] "=&r"(t0), [x] "=&r"(x)
-        : [end] "m"(w_end)
-        : "cc", "memory");
+    if (k & 4)
+        __asm__(MAC_HALF("0", "4", "8", "12") MAC_HALF("16", "20", "24", "28")
+                "adds %[col], %[col], #32\n\t"
+                : MAC_OUTS
+                :
+                : "cc", "memory");
+    if (k >= 8) {
+        const int8_t *w_end = w + 2 * (k & ~7);
+        __asm__("1:\n\t" MAC_HALF("0", "4", "8", "12") MAC_HALF("16", "20", "24", "28")
+                    MAC_HALF("32", "36", "40", "44") MAC_HALF("48", "52", "56", "60")
+                "adds %[col], %[col], #64\n\t"
+                "ldr %[x], %[end]\n\t"
+                "cmp %[w], %[x]\n\t"
+                "bne 1b\n\t"
+                : MAC_OUTS
+                : [end] "m"(w_end)
+                : "cc", "memory");
+    }
+#undef MAC_HALF
+#undef MAC_OUTS
 #else
     const int8_t *w_end = w + 2 * k;
     while (w != w_end) {
