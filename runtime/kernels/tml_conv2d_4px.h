@@ -61,8 +61,8 @@ static inline uint32_t *widen(const int8_t *src, int32_t n, uint32_t *col)
 }
 
 /* The window of output pixel px, widened, into column col (stride 4 words). */
-static inline void im2col(const tml_conv_params_t *p, const int8_t *input, int32_t px, uint32_t *col,
-                   uint32_t zp2)
+static inline void im2col(const tml_conv_params_t *p, const int8_t *input, int32_t px,
+                          uint32_t *col, uint32_t zp2)
 {
     const int32_t in_c = p->in_c, per_img = p->out_h * p->out_w, g_c = in_c / 4;
     const int32_t b = px / per_img, oy = (px % per_img) / p->out_w, ox = px % p->out_w;
@@ -119,41 +119,41 @@ static inline void mac_4x2(const uint32_t *col, const int8_t *w, int32_t k, uint
      * here the loop bound lives on the stack and every value in a register:
      * 64 instructions per 64 multiply-accumulates (8 values a pass, after
      * one group of 4 when k is an odd number of groups). */
-#define MAC_HALF(o0, o1, o2, o3)                                                    \
-    "ldr %[ww], [%[w]], #4\n\t"                                                  \
-    "sxtb16 %[t0], %[ww]\n\t"                                                    \
-    "sxtb16 %[ww], %[ww], ror #8\n\t"                                            \
-    "ldr %[x], [%[col], #" o0 "]\n\t"                                            \
-    "smlad %[a0], %[t0], %[x], %[a0]\n\t"                                        \
-    "smlad %[a1], %[ww], %[x], %[a1]\n\t"                                        \
-    "ldr %[x], [%[col], #" o1 "]\n\t"                                            \
-    "smlad %[a2], %[t0], %[x], %[a2]\n\t"                                        \
-    "smlad %[a3], %[ww], %[x], %[a3]\n\t"                                        \
-    "ldr %[x], [%[col], #" o2 "]\n\t"                                            \
-    "smlad %[a4], %[t0], %[x], %[a4]\n\t"                                        \
-    "smlad %[a5], %[ww], %[x], %[a5]\n\t"                                        \
-    "ldr %[x], [%[col], #" o3 "]\n\t"                                            \
-    "smlad %[a6], %[t0], %[x], %[a6]\n\t"                                        \
+#define MAC_HALF(o0, o1, o2, o3)                                                                   \
+    "ldr %[ww], [%[w]], #4\n\t"                                                                    \
+    "sxtb16 %[t0], %[ww]\n\t"                                                                      \
+    "sxtb16 %[ww], %[ww], ror #8\n\t"                                                              \
+    "ldr %[x], [%[col], #" o0 "]\n\t"                                                              \
+    "smlad %[a0], %[t0], %[x], %[a0]\n\t"                                                          \
+    "smlad %[a1], %[ww], %[x], %[a1]\n\t"                                                          \
+    "ldr %[x], [%[col], #" o1 "]\n\t"                                                              \
+    "smlad %[a2], %[t0], %[x], %[a2]\n\t"                                                          \
+    "smlad %[a3], %[ww], %[x], %[a3]\n\t"                                                          \
+    "ldr %[x], [%[col], #" o2 "]\n\t"                                                              \
+    "smlad %[a4], %[t0], %[x], %[a4]\n\t"                                                          \
+    "smlad %[a5], %[ww], %[x], %[a5]\n\t"                                                          \
+    "ldr %[x], [%[col], #" o3 "]\n\t"                                                              \
+    "smlad %[a6], %[t0], %[x], %[a6]\n\t"                                                          \
     "smlad %[a7], %[ww], %[x], %[a7]\n\t"
-#define MAC_OUTS                                                                     \
-    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),      \
-        [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7), [w] "+r"(w), [col] "+r"(col), \
-        [ww] "=&r"(ww), [t0] "=&r"(t0), [x] "=&r"(x)
+#define MAC_OUTS                                                                                   \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5),      \
+        [a6] "+r"(a6), [a7] "+r"(a7), [w] "+r"(w), [col] "+r"(col), [ww] "=&r"(ww),                \
+        [t0] "=&r"(t0), [x] "=&r"(x)
     uint32_t ww, t0, x;
     if (k & 4)
-        __asm__(MAC_HALF("0", "4", "8", "12") MAC_HALF("16", "20", "24", "28")
-                "adds %[col], %[col], #32\n\t"
+        __asm__(MAC_HALF("0", "4", "8", "12")
+                    MAC_HALF("16", "20", "24", "28") "adds %[col], %[col], #32\n\t"
                 : MAC_OUTS
                 :
                 : "cc", "memory");
     if (k >= 8) {
         const int8_t *w_end = w + 2 * (k & ~7);
         __asm__("1:\n\t" MAC_HALF("0", "4", "8", "12") MAC_HALF("16", "20", "24", "28")
-                    MAC_HALF("32", "36", "40", "44") MAC_HALF("48", "52", "56", "60")
-                "adds %[col], %[col], #64\n\t"
-                "ldr %[x], %[end]\n\t"
-                "cmp %[w], %[x]\n\t"
-                "bne 1b\n\t"
+                    MAC_HALF("32", "36", "40", "44")
+                        MAC_HALF("48", "52", "56", "60") "adds %[col], %[col], #64\n\t"
+                                                         "ldr %[x], %[end]\n\t"
+                                                         "cmp %[w], %[x]\n\t"
+                                                         "bne 1b\n\t"
                 : MAC_OUTS
                 : [end] "m"(w_end)
                 : "cc", "memory");
@@ -218,8 +218,8 @@ static inline int8_t rq_fast(uint32_t acc, uint32_t m2, uint32_t rc, int32_t rs,
 }
 
 /* The 4 x 2 outputs of acc (pixel-major) at out (row stride out_c). */
-static inline void store_4x2(const uint32_t acc[8], const rq_t *r0, const rq_t *r1,
-                             int8_t *out, int32_t out_c, int32_t lo, int32_t hi, int full)
+static inline void store_4x2(const uint32_t acc[8], const rq_t *r0, const rq_t *r1, int8_t *out,
+                             int32_t out_c, int32_t lo, int32_t hi, int full)
 {
     for (int i = 0; i < 4; i++, out += out_c) {
         out[0] = rq_fast(acc[2 * i], r0->m2, r0->rc, r0->rs, lo, hi, full);
@@ -230,9 +230,9 @@ static inline void store_4x2(const uint32_t acc[8], const rq_t *r0, const rq_t *
 /* Output pixels [px_lo, px_hi) of the convolution, in groups of four, with
  * col (4-byte aligned, 8 * k bytes) for the widened windows. */
 static inline void conv4px_range(const tml_conv_params_t *p, const int8_t *input,
-                                 const int8_t *weights, const int32_t *mult,
-                                 const int32_t *shift, const int32_t *bias, int8_t *output,
-                                 uint32_t *col, int32_t px_lo, int32_t px_hi)
+                                 const int8_t *weights, const int32_t *mult, const int32_t *shift,
+                                 const int32_t *bias, int8_t *output, uint32_t *col, int32_t px_lo,
+                                 int32_t px_hi)
 {
     const int32_t k = p->k_h * p->k_w * p->in_c, out_c = p->out_c;
     const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;

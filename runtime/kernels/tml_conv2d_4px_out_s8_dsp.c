@@ -13,8 +13,8 @@
 
 /* acc0, acc1 += the n int8 values at x (n a multiple of 4) . the crossed
  * weight pairs at w (2n bytes), rows 0 and 1. */
-static __attribute__((noinline)) void mac_cross(const int8_t *x, const int8_t *w, int32_t n, uint32_t *acc0,
-                             uint32_t *acc1)
+static __attribute__((noinline)) void mac_cross(const int8_t *x, const int8_t *w, int32_t n,
+                                                uint32_t *acc0, uint32_t *acc1)
 {
     uint32_t a0 = *acc0, a1 = *acc1;
     for (const int8_t *end = x + n; x != end; x += 4, w += 8) {
@@ -43,9 +43,10 @@ static inline void mac_plain(const int8_t *x, const int8_t *w, int32_t n, uint32
  * inside the input, and the zero point (ZP_LEN bytes on the stack) for the
  * padding on either side. */
 #define ZP_LEN 64
-static __attribute__((noinline)) void one_pixel(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
-                      const int32_t *mult, const int32_t *shift, const int32_t *bias,
-                      int8_t *output, int32_t px)
+static __attribute__((noinline)) void one_pixel(const tml_conv_params_t *p, const int8_t *input,
+                                                const int8_t *weights, const int32_t *mult,
+                                                const int32_t *shift, const int32_t *bias,
+                                                int8_t *output, int32_t px)
 {
     const int32_t in_c = p->in_c, k = p->k_h * p->k_w * in_c, out_c = p->out_c;
     const int32_t per_img = p->out_h * p->out_w;
@@ -94,8 +95,8 @@ static __attribute__((noinline)) void one_pixel(const tml_conv_params_t *p, cons
 }
 
 void tml_conv2d_4px_out_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
-                               const int8_t *weights, const int32_t *mult,
-                               const int32_t *shift, const int32_t *bias, int8_t *output)
+                               const int8_t *weights, const int32_t *mult, const int32_t *shift,
+                               const int32_t *bias, int8_t *output)
 {
     const int32_t n_px = p->n * p->out_h * p->out_w, out_c = p->out_c;
     const uint32_t out_len = (uint32_t)n_px * (uint32_t)out_c;

@@ -12,9 +12,9 @@ uint32_t tml_conv2d_4px_s8_dsp_scratch_size(const tml_conv_params_t *p)
     return 8u * (uint32_t)p->k_h * (uint32_t)p->k_w * (uint32_t)p->in_c;
 }
 
-void tml_conv2d_4px_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
-                           const int8_t *weights, const int32_t *mult, const int32_t *shift,
-                           const int32_t *bias, int8_t *output, int8_t *scratch)
+void tml_conv2d_4px_s8_dsp(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
+                           const int32_t *mult, const int32_t *shift, const int32_t *bias,
+                           int8_t *output, int8_t *scratch)
 {
     conv4px_range(p, input, weights, mult, shift, bias, output, (uint32_t *)(void *)scratch, 0,
                   p->n * p->out_h * p->out_w);
