@@ -69,7 +69,9 @@ static void fill_caps(const tml_agent_t *a, tml_lwm2m_records_t *out)
     snprintf(ver, sizeof(ver), "%u.%u", TML_PKG_VERSION_MAJOR, TML_PKG_VERSION_MINOR);
     add_str(out, O, 7, ver);
     /* Kernels this runtime build carries, and the ops they implement (the
-     * kernel name without its dtype suffix). */
+     * kernel name up to its dtype token, so that variants such as
+     * CONV2D_S8_DSP or ADD_S8_LUT count as their op and the object stays
+     * within one datagram). */
     uint16_t n_k = 0, n_ops = 0;
     char ops[TML_K_COUNT][24];
     for (uint32_t k = 0; k < TML_K_COUNT; k++) {
@@ -80,9 +82,13 @@ static void fill_caps(const tml_agent_t *a, tml_lwm2m_records_t *out)
         tml_lwm2m_records_add_str(out, &p, kname);
         char op[24];
         snprintf(op, sizeof(op), "%s", kname);
-        char *us = strrchr(op, '_');
-        if (us && (!strcmp(us, "_S8") || !strcmp(us, "_F32")))
-            *us = 0;
+        for (char *us = strchr(op, '_'); us; us = strchr(us + 1, '_')) {
+            const size_t n = !strncmp(us, "_S8", 3) ? 3 : !strncmp(us, "_F32", 4) ? 4 : 0;
+            if (n && (us[n] == '_' || !us[n])) {
+                *us = 0;
+                break;
+            }
+        }
         bool seen = false;
         for (uint16_t i = 0; i < n_ops; i++)
             seen |= !strcmp(ops[i], op);

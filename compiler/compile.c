@@ -154,6 +154,8 @@ tml_status_t tml_compile_graph(tml_ir_graph_t *g, const tml_compile_opts_t *opts
     if (st == TML_OK)
         st = tml_plan_arena(&out->graph, &out->lowered, &out->plan, err);
     if (st == TML_OK)
+        st = tml_plan_scratch_settle(&out->graph, &out->lowered, &out->plan, err);
+    if (st == TML_OK)
         tml_plan_inplace_settle(&out->plan, &out->lowered);
     if (st == TML_OK)
         st = tml_package_build(&out->graph, &out->lowered, &out->plan, &out->pkg, &out->pkg_len,

@@ -49,6 +49,9 @@ static const char *const params_types[] = {
     [TML_K_CONV2D_S8_INPLACE] = "tml_conv_inplace_params_t",
     [TML_K_DWCONV2D_S8_INPLACE] = "tml_conv_inplace_params_t",
     [TML_K_RESBLOCK_S8] = "tml_resblock_s8_params_t",
+    [TML_K_CONV2D_4PX_S8_DSP] = "tml_conv_params_t",
+    [TML_K_ADD_S8_DSP] = "tml_add_s8_params_t",
+    [TML_K_CONV2D_4PX_OUT_S8_DSP] = "tml_conv_params_t",
 };
 _Static_assert(sizeof(params_types) / sizeof(params_types[0]) == TML_K_COUNT,
                "params_types must name the params struct of every kernel");

@@ -7,6 +7,7 @@
  * (2^20 * s_out); MUL: one multiplier s1 * s2 / s_out. All in double from
  * the float scales; activation range as CalculateActivationRangeQuantized.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "lower_elem.h"
@@ -28,6 +29,34 @@ static int32_t same_shape_input(const tml_ir_graph_t *g, const tml_ir_node_t *no
             return i;
     }
     return -1;
+}
+
+/* Both strides of the output's dense layout (any on a dimension of 1). */
+static bool dense(const int32_t *shape, const int32_t *stride)
+{
+    int32_t step = 1;
+    for (int i = 3; i >= 0; i--) {
+        if (shape[i] != 1 && stride[i] != step)
+            return false;
+        step *= shape[i];
+    }
+    return true;
+}
+
+/* ADD_S8_DSP's premises (tml/kernels/elementwise.h): a DSP target, dense
+ * operands, tables within +-2^29, an output right shift of 1..21. */
+static bool dsp_add_ok(const tml_lower_ctx_t *ctx, const tml_add_s8_params_t *p,
+                       int32_t lut[2][256])
+{
+    if (!ctx->target || !(ctx->target->features & TML_FEAT_DSP) ||
+        !dense(p->out_shape, p->in1_stride) || !dense(p->out_shape, p->in2_stride) ||
+        p->out_shift < -21 || p->out_shift > -1)
+        return false;
+    for (int i = 0; i < 2; i++)
+        for (int v = 0; v < 256; v++)
+            if (lut[i][v] > (1 << 29) || lut[i][v] < -(1 << 29))
+                return false;
+    return true;
 }
 
 static tml_status_t lower_binary(tml_lower_ctx_t *ctx, const tml_ir_node_t *node, int is_mul)
@@ -130,7 +159,8 @@ static tml_status_t lower_binary(tml_lower_ctx_t *ctx, const tml_ir_node_t *node
     if (st != TML_OK)
         return st;
     int32_t ins4[4] = {ins[0], ins[1], lut_idx[0], lut_idx[1]};
-    return tml_lower_emit(ctx, TML_K_ADD_S8_LUT, ins4, 4, &out, 1, &p, sizeof(p), inplace);
+    const tml_kernel_t kernel = dsp_add_ok(ctx, &p, lut) ? TML_K_ADD_S8_DSP : TML_K_ADD_S8_LUT;
+    return tml_lower_emit(ctx, kernel, ins4, 4, &out, 1, &p, sizeof(p), inplace);
 }
 
 tml_status_t tml_lower_add(tml_lower_ctx_t *ctx, const tml_ir_node_t *node)

@@ -11,6 +11,10 @@
 
 #include "lower_nn.h"
 
+/* Largest window (k_h * k_w * in_c) given CONV2D_4PX_S8_DSP: 8 KiB of
+ * scratch. */
+#define TML_CONV_4PX_MAX_K 1024
+
 void tml_lower_dsp_interleave(const int8_t *w, int32_t rows, int32_t k, int32_t k_pad,
                               int group, int8_t *out)
 {
@@ -28,6 +32,78 @@ void tml_lower_dsp_interleave(const int8_t *w, int32_t rows, int32_t k, int32_t 
     for (int32_t r = full; r < rows; r++)
         for (int32_t i = 0; i < k_pad; i++)
             out[(size_t)r * (size_t)k_pad + (size_t)i] = i < k ? w[(size_t)r * (size_t)k + (size_t)i] : 0;
+}
+
+void tml_lower_dsp_cross(const int8_t *w, int32_t rows, int32_t k, int8_t *out)
+{
+    /* per pair of rows and 4 values: [r0 v0, r1 v0, r0 v2, r1 v2],
+     * [r0 v1, r1 v1, r0 v3, r1 v3]; an odd last row plain */
+    static const int v_of[8] = {0, 0, 2, 2, 1, 1, 3, 3};
+    const int32_t full = rows / 2 * 2;
+    for (int32_t r = 0; r < full; r += 2)
+        for (int32_t g = 0; g < k / 4; g++)
+            for (int j = 0; j < 8; j++)
+                out[(size_t)r * (size_t)k + (size_t)g * 8u + (size_t)j] =
+                    w[(size_t)(r + (j & 1)) * (size_t)k + (size_t)(4 * g + v_of[j])];
+    if (full < rows)
+        memcpy(out + (size_t)full * (size_t)k, w + (size_t)full * (size_t)k, (size_t)k);
+}
+
+/* Lays out the int8 [rows, k] w for kernel (4PX: pair-crossed, DIRECT:
+ * pair-interleaved) into out. */
+static void lay_out(tml_kernel_t kernel, const int8_t *w, int32_t rows, int32_t k, int8_t *out)
+{
+    if (kernel == TML_K_CONV2D_4PX_S8_DSP || kernel == TML_K_CONV2D_4PX_OUT_S8_DSP)
+        tml_lower_dsp_cross(w, rows, k, out);
+    else
+        tml_lower_dsp_interleave(w, rows, k, k, 2, out);
+}
+
+static bool conv_4px_family(tml_kernel_t k)
+{
+    return k == TML_K_CONV2D_4PX_S8_DSP || k == TML_K_CONV2D_4PX_OUT_S8_DSP ||
+           k == TML_K_CONV2D_DIRECT_S8_DSP;
+}
+
+tml_status_t tml_lower_dsp_conv_4px_set(tml_ir_graph_t *g, tml_lop_t *op, tml_kernel_t want)
+{
+    if (!conv_4px_family(want) || !conv_4px_family(op->kernel))
+        return TML_ERR_INTERNAL;
+    if (op->kernel == want)
+        return TML_OK;
+    const tml_conv_params_t *p = (const tml_conv_params_t *)op->params;
+    tml_ir_tensor_t *w = &g->tensors[op->operands[1]];
+    const int32_t rows = p->out_c, k = p->k_h * p->k_w * p->in_c;
+    const size_t len = (size_t)rows * (size_t)k;
+    if (op->n_in != 5 || op->operands[6] < 0 || !w->data || w->data_len != len || k % 4)
+        return TML_ERR_INTERNAL;
+    /* Both layouts permute the reference bytes: where reference byte i
+     * lands is found by laying out each bit of the index i in turn. */
+    int8_t *ref = tml_malloc(len), *bit = tml_malloc(len), *laid = tml_malloc(len);
+    uint32_t *src = tml_calloc(len, sizeof(uint32_t)); /* src[j]: reference index at j */
+    tml_status_t st = TML_ERR_NOMEM;
+    if (ref && bit && laid && src) {
+        for (int b = 0; b < 32 && ((size_t)1 << b) < len; b++) {
+            for (size_t i = 0; i < len; i++)
+                bit[i] = (int8_t)((i >> b) & 1u);
+            lay_out(op->kernel, bit, rows, k, laid);
+            for (size_t j = 0; j < len; j++)
+                src[j] |= (uint32_t)laid[j] << b;
+        }
+        int8_t *cur = (int8_t *)w->data;
+        for (size_t j = 0; j < len; j++)
+            ref[src[j]] = cur[j];
+        lay_out(want, ref, rows, k, cur);
+        op->kernel = want;
+        /* the scratch stays operand 6, unused but by CONV2D_4PX_S8_DSP */
+        op->n_out = want == TML_K_CONV2D_4PX_S8_DSP ? 2 : 1;
+        st = TML_OK;
+    }
+    tml_free(ref);
+    tml_free(bit);
+    tml_free(laid);
+    tml_free(src);
+    return st;
 }
 
 void tml_lower_dsp_dw_weights(const int8_t *w, int32_t taps, int32_t c, int16_t *out)
@@ -190,9 +266,17 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
         tml_kernel_t kernel = one ? TML_K_CONV2D_1X1_S8_DSP
                               : direct ? TML_K_CONV2D_DIRECT_S8_DSP
                                        : TML_K_CONV2D_S8_DSP;
+        uint32_t scratch = kernel == TML_K_CONV2D_S8_DSP ? tml_conv2d_s8_dsp_scratch_size(p) : 0u;
+        /* Where the direct kernel would run, four pixels per pass over
+         * int16 windows in scratch are about twice as fast; the scratch
+         * (8 * k bytes) is kept to a few KiB. */
+        if (direct && k <= TML_CONV_4PX_MAX_K) {
+            kernel = TML_K_CONV2D_4PX_S8_DSP;
+            scratch = tml_conv2d_4px_s8_dsp_scratch_size(p);
+            tml_lower_dsp_cross(w, out_c, k, wi);
+        }
         st = emit(ctx, kernel, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx, TML_DT_I8,
-                  wi, (size_t)out_c * (size_t)k_pad, out_c, folded,
-                  kernel == TML_K_CONV2D_S8_DSP ? tml_conv2d_s8_dsp_scratch_size(p) : 0u);
+                  wi, (size_t)out_c * (size_t)k_pad, out_c, folded, scratch);
         tml_free(wi);
     }
     if (st == TML_OK)

@@ -102,6 +102,14 @@ int32_t tml_lower_f32_word(float value);
 void tml_lower_dsp_interleave(const int8_t *w, int32_t rows, int32_t k, int32_t k_pad,
                               int group, int8_t *out);
 void tml_lower_dsp_dw_weights(const int8_t *w, int32_t taps, int32_t c, int16_t *out);
+/* CONV2D_4PX_S8_DSP's "pair-crossed" rows (tml/kernels/nn.h): w is
+ * [rows, k], k a multiple of 4; out the same size. */
+void tml_lower_dsp_cross(const int8_t *w, int32_t rows, int32_t k, int8_t *out);
+/* Switches a conv lowered to CONV2D_4PX_S8_DSP between that kernel and its
+ * scratch-free twins CONV2D_4PX_OUT_S8_DSP and CONV2D_DIRECT_S8_DSP (same
+ * result), re-laying its weights constant in g in place; the scratch
+ * tensor stays operand 6 throughout. TML_ERR_INTERNAL for other kernels. */
+tml_status_t tml_lower_dsp_conv_4px_set(tml_ir_graph_t *g, tml_lop_t *op, tml_kernel_t want);
 /* Folded bias (tml/kernels/nn.h): out[r] = bias[r] (0 if bias is NULL) +
  * input_offset * sum of weights of output r, in mod-2^32 arithmetic. The
  * weights of output r are w[r * r_step + i * i_step] for i < n. */

@@ -90,10 +90,14 @@ typedef enum tml_kernel {
     TML_K_FC_S8_DSP = 42,
     TML_K_CONV2D_DIRECT_S8_DSP = 43,
     TML_K_ADD_S8_LUT = 44,        /* ADD_S8 with the input rescales tabulated */
-    /* 45..49 reserved for further DSP kernels; 50..59 memory-saving kernels */
+    /* 45..48 reserved for further DSP kernels; 50..59 memory-saving kernels */
     TML_K_CONV2D_S8_INPLACE = 50, /* output may overlap input: tml/kernels/inplace.h */
     TML_K_DWCONV2D_S8_INPLACE = 51,
     TML_K_RESBLOCK_S8 = 52,       /* conv, conv, add row-streamed over its input */
+    /* 49, 60..63: speed kernels for the DSP extension (IC model) */
+    TML_K_CONV2D_4PX_S8_DSP = 49, /* 4 output pixels per pass, int16 im2col scratch */
+    TML_K_ADD_S8_DSP = 60,        /* ADD_S8_LUT, dense operands, cheap requant */
+    TML_K_CONV2D_4PX_OUT_S8_DSP = 61, /* CONV2D_4PX, its scratch in the output's tail */
     TML_K_COUNT
 } tml_kernel_t;
 

@@ -71,6 +71,13 @@ tml_status_t tml_plan_fuse_resblocks(tml_ir_graph_t *g, tml_lowered_t *lw, int *
 tml_status_t tml_plan_schedule(const tml_ir_graph_t *g, tml_lowered_t *lw, int inplace,
                                int *moved, tml_err_t *err);
 
+/* After tml_plan_arena (compiler/plan/scratch.c): each CONV2D_4PX_S8_DSP
+ * op whose scratch would raise the arena's peak goes back to its
+ * scratch-free twin CONV2D_DIRECT_S8_DSP (weights re-laid in g), and plan
+ * is redone; the arena is then what it would be with no such scratch. */
+tml_status_t tml_plan_scratch_settle(tml_ir_graph_t *g, tml_lowered_t *lw, tml_plan_t *plan,
+                                     tml_err_t *err);
+
 /* Live bytes at each lowered op (n_ops entries, caller frees): the arena
  * timeline a report plots. */
 tml_status_t tml_plan_live_bytes(const tml_ir_graph_t *g, const tml_lowered_t *lw,

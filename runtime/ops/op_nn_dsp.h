@@ -17,6 +17,8 @@ enum tml_op_dsp_conv_kind {
     TML_OP_DSP_CONV_1X1,  /* CONV2D_1X1_S8_DSP */
     TML_OP_DSP_DWCONV,    /* DWCONV2D_S8_DSP */
     TML_OP_DSP_CONV_DIRECT, /* CONV2D_DIRECT_S8_DSP */
+    TML_OP_DSP_CONV_4PX,    /* CONV2D_4PX_S8_DSP: int16 im2col scratch */
+    TML_OP_DSP_CONV_4PX_OUT, /* CONV2D_4PX_OUT_S8_DSP: the same in the output's tail */
 };
 
 /* TML_OK when the operands and params of a DSP conv kernel of this kind

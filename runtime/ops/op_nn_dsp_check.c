@@ -34,7 +34,8 @@ tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
 {
     const tml_conv_params_t *p = (const tml_conv_params_t *)ctx->params;
     const int depthwise = kind == TML_OP_DSP_DWCONV;
-    if (!p || ctx->n_in != 5 || ctx->n_out != (kind == TML_OP_DSP_CONV ? 2u : 1u))
+    const int scratch = kind == TML_OP_DSP_CONV || kind == TML_OP_DSP_CONV_4PX;
+    if (!p || ctx->n_in != 5 || ctx->n_out != (scratch ? 2u : 1u))
         return TML_ERR_CORRUPT;
     if (p->k_h < 1 || p->k_w < 1 || p->in_c < 1 || p->out_c < 1 || !weights_ok(ctx))
         return TML_ERR_CORRUPT;
@@ -81,6 +82,27 @@ tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
         return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap);
     case TML_OP_DSP_CONV_DIRECT:
         if (p->in_c % 4 || p->k_h > 16 || p->dilation_h != 1 || p->dilation_w != 1)
+            return TML_ERR_CORRUPT;
+        return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap * taps);
+    case TML_OP_DSP_CONV_4PX:
+        /* k = taps * in_c < 2^31 as above; the scratch holds 8 * k bytes,
+         * 4-byte aligned for its int16 pairs */
+        if (p->in_c % 4 || p->dilation_h != 1 || p->dilation_w != 1 ||
+            8u * taps * (uint64_t)p->in_c > MAX_I32)
+            return TML_ERR_CORRUPT;
+        if (tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap * taps) != TML_OK)
+            return TML_ERR_CORRUPT;
+        /* the input is read with LDRD, the scratch's int16 pairs with LDR */
+        if (tml_op_want(ctx->t[6], TML_DT_I8, tml_conv2d_4px_s8_dsp_scratch_size(p)) != TML_OK ||
+            !ctx->data[6] || ((uintptr_t)ctx->data[6] & 3u) || ((uintptr_t)ctx->data[0] & 3u))
+            return TML_ERR_CORRUPT;
+        return TML_OK;
+    case TML_OP_DSP_CONV_4PX_OUT:
+        /* its widened windows go to the output's tail, 4-byte aligned;
+         * the input is read with LDRD */
+        if (p->in_c % 4 || p->dilation_h != 1 || p->dilation_w != 1 ||
+            8u * taps * (uint64_t)p->in_c > MAX_I32 || ((uintptr_t)ctx->data[5] & 3u) ||
+            ((uintptr_t)ctx->data[0] & 3u))
             return TML_ERR_CORRUPT;
         return tml_op_nn_want_exact(ctx->t[1], TML_DT_I8, per_tap * taps);
     case TML_OP_DSP_DWCONV:

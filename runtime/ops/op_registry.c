@@ -60,6 +60,10 @@ static const tml_op_desc_t *const registry[TML_K_COUNT] = {
     [TML_K_CONV2D_S8_INPLACE] = &tml_op_conv2d_s8_inplace,
     [TML_K_DWCONV2D_S8_INPLACE] = &tml_op_dwconv2d_s8_inplace,
     [TML_K_RESBLOCK_S8] = &tml_op_resblock_s8,
+    /* speed kernels for the DSP extension */
+    [TML_K_CONV2D_4PX_S8_DSP] = &tml_op_conv2d_4px_s8_dsp,
+    [TML_K_ADD_S8_DSP] = &tml_op_add_s8_dsp,
+    [TML_K_CONV2D_4PX_OUT_S8_DSP] = &tml_op_conv2d_4px_out_s8_dsp,
 };
 
 const tml_op_desc_t *tml_op_find(uint32_t kernel)

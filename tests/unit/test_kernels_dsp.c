@@ -1,6 +1,7 @@
 /*
  * test_kernels_dsp.c - the int8 kernels for cores with the DSP extension
- * (CONV2D_S8_DSP, CONV2D_DIRECT_S8_DSP, CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP) equal the
+ * (CONV2D_S8_DSP, CONV2D_DIRECT_S8_DSP, CONV2D_4PX_S8_DSP, CONV2D_4PX_OUT_S8_DSP,
+ * CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP) equal the
  * reference kernels byte for byte on many random shapes and params
  * (strides, dilations, pads, odd channel counts, positive and negative
  * shifts, activation ranges, absent biases), on the host, where portable C
@@ -86,7 +87,7 @@ static bool axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t *pb
     return true;
 }
 
-typedef enum { CONV, CONV_1X1, DWCONV, CONV_DIRECT } conv_kind_t;
+typedef enum { CONV, CONV_1X1, DWCONV, CONV_DIRECT, CONV_4PX, CONV_4PX_OUT } conv_kind_t;
 
 static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
 {
@@ -97,6 +98,24 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
     p->in_c = kind == CONV || kind == DWCONV ? rnd_in(1, 13) : 4 * rnd_in(1, 5);
     if (kind == CONV_DIRECT && rnd() % 3 == 0) /* in_c 4 with k_w * 4 > 64: zp blocks */
         p->in_c = 4 * rnd_in(5, 9);
+    const bool px4 = kind == CONV_4PX || kind == CONV_4PX_OUT;
+    if (px4 && rnd() % 2) { /* the IC layers: 3x3, pad 1, stride 1 or 2 */
+        p->in_h = rnd_in(2, 11);
+        p->in_w = rnd_in(2, 11);
+        p->in_c = 4 * rnd_in(1, 8);
+        p->out_c = rnd_in(1, 20);
+        p->k_h = p->k_w = 3;
+        p->stride_h = p->stride_w = rnd_in(1, 2);
+        p->dilation_h = p->dilation_w = p->depth_multiplier = 1;
+        p->pad_top = p->pad_left = 1;
+        p->pad_bottom = p->pad_right = rnd_in(0, 1);
+        p->out_h = (p->in_h + 1 + p->pad_bottom - 3) / p->stride_h + 1;
+        p->out_w = (p->in_w + 1 + p->pad_right - 3) / p->stride_w + 1;
+        p->input_offset = rnd_in(-127, 128);
+        p->output_offset = rnd_in(-128, 127);
+        act_range(&p->act_min, &p->act_max);
+        return true;
+    }
     p->out_c = kind == DWCONV ? p->in_c : rnd_in(1, 11);
     p->k_h = kind == CONV_1X1 ? 1 : rnd_in(1, 4);
     p->k_w = kind == CONV_1X1 ? 1 : rnd_in(1, 4);
@@ -104,8 +123,9 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
         p->k_h = p->k_w = 3;
     p->stride_h = rnd_in(1, 3);
     p->stride_w = rnd_in(1, 3);
-    p->dilation_h = kind == CONV_1X1 || kind == CONV_DIRECT ? 1 : rnd_in(1, 2);
-    p->dilation_w = kind == CONV_1X1 || kind == CONV_DIRECT ? 1 : rnd_in(1, 2);
+    const bool no_dil = kind == CONV_1X1 || kind == CONV_DIRECT || px4;
+    p->dilation_h = no_dil ? 1 : rnd_in(1, 2);
+    p->dilation_w = no_dil ? 1 : rnd_in(1, 2);
     p->depth_multiplier = 1;
     bool pad = kind != CONV_1X1;
     if (!axis(p->in_h, p->k_h, p->stride_h, p->dilation_h, &p->pad_top, &p->pad_bottom,
@@ -158,7 +178,10 @@ static void run_conv_case(conv_kind_t kind)
         w_elems = (uint32_t)w_len;
     } else {
         int8_t *wi = tml_malloc((size_t)(p.out_c * k_pad));
-        tml_lower_dsp_interleave(w, p.out_c, k, k_pad, 2, wi);
+        if (kind == CONV_4PX || kind == CONV_4PX_OUT)
+            tml_lower_dsp_cross(w, p.out_c, k, wi);
+        else
+            tml_lower_dsp_interleave(w, p.out_c, k, k_pad, 2, wi);
         tml_lower_dsp_fold_bias(w, p.out_c, k, k, 1, has_bias ? bias : NULL, p.input_offset,
                                 folded);
         wd = wi;
@@ -168,6 +191,8 @@ static void run_conv_case(conv_kind_t kind)
     uint32_t kernel = kind == DWCONV ? TML_K_DWCONV2D_S8_DSP
                       : kind == CONV ? TML_K_CONV2D_S8_DSP
                       : kind == CONV_DIRECT ? TML_K_CONV2D_DIRECT_S8_DSP
+                      : kind == CONV_4PX    ? TML_K_CONV2D_4PX_S8_DSP
+                      : kind == CONV_4PX_OUT ? TML_K_CONV2D_4PX_OUT_S8_DSP
                                      : TML_K_CONV2D_1X1_S8_DSP;
     const tml_op_desc_t *d = tml_op_find(kernel);
     assert_non_null(d);
@@ -175,8 +200,11 @@ static void run_conv_case(conv_kind_t kind)
     memset(&c, 0, sizeof(c));
     c.ctx.params = (const int32_t *)&p;
     c.ctx.n_in = 5;
-    c.ctx.n_out = kind == CONV ? 2 : 1;
-    uint32_t scratch_len = kind == CONV ? tml_conv2d_s8_dsp_scratch_size(&p) : 0;
+    const bool has_scratch = kind == CONV || kind == CONV_4PX;
+    c.ctx.n_out = has_scratch ? 2 : 1;
+    uint32_t scratch_len = kind == CONV       ? tml_conv2d_s8_dsp_scratch_size(&p)
+                           : kind == CONV_4PX ? tml_conv2d_4px_s8_dsp_scratch_size(&p)
+                                              : 0;
     int8_t *scratch = tml_malloc(scratch_len ? scratch_len : 1);
     arg(&c, 0, TML_DT_I8, (uint32_t)in_len, in, false);
     arg(&c, 1, w_dtype, w_elems, wd, true);
@@ -184,7 +212,7 @@ static void run_conv_case(conv_kind_t kind)
     arg(&c, 3, TML_DT_I32, (uint32_t)p.out_c, shift, true);
     arg(&c, 4, TML_DT_I32, (uint32_t)p.out_c, folded, true);
     arg(&c, 5, TML_DT_I8, (uint32_t)out_len, got, false);
-    if (kind == CONV)
+    if (has_scratch)
         arg(&c, 6, TML_DT_I8, scratch_len, scratch, false);
     assert_int_equal(d->check(&c.ctx), TML_OK);
     memset(got, 0x5A, out_len);
@@ -206,10 +234,20 @@ static void run_conv_case(conv_kind_t kind)
     bad = c;
     bad.ctx.data[1] = (int8_t *)wd + 2;
     assert_int_not_equal(d->check(&bad.ctx), TML_OK);
-    if (kind == CONV) {
+    if (has_scratch) {
         bad = c;
         bad.t[6].byte_len = scratch_len - 1;
         bad.ctx.t[6] = &bad.t[6];
+        assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    }
+    if (kind == CONV_4PX) { /* the int16 pairs of the scratch need 4-byte alignment */
+        bad = c;
+        bad.ctx.data[6] = scratch + 2;
+        assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    }
+    if (kind == CONV_4PX_OUT) { /* and so does the output that holds them */
+        bad = c;
+        bad.ctx.data[5] = got + 1;
         assert_int_not_equal(d->check(&bad.ctx), TML_OK);
     }
     tml_free(scratch);
@@ -243,6 +281,22 @@ static void test_conv2d_direct_dsp(void **state)
     (void)state;
     for (int i = 0; i < N_CASES; i++)
         run_conv_case(CONV_DIRECT);
+}
+
+static void test_conv2d_4px_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_conv_case(CONV_4PX);
+}
+
+/* Shapes where the output holds the widened windows (4-pixel groups, then
+ * the pixels over them one at a time) and where it is too small for them. */
+static void test_conv2d_4px_out_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_conv_case(CONV_4PX_OUT);
 }
 
 static void test_dwconv2d_dsp(void **state)
@@ -338,7 +392,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tml_test_leak_setup, tml_test_leak_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
+        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp), T(test_conv2d_4px_dsp), T(test_conv2d_4px_out_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
         T(test_requant_extremes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,13 @@ void tml_add_s8(const tml_add_s8_params_t *p, const int8_t *in1, const int8_t *i
  * a fixed-point multiply per input element. */
 void tml_add_s8_lut(const tml_add_s8_params_t *p, const int8_t *in1, const int8_t *in2,
                     const int32_t *lut1, const int32_t *lut2, int8_t *out);
+/* TML_K_ADD_S8_DSP: ADD_S8_LUT (same operands and params, the same result
+ * bit for bit) for dense in1, in2 of the output's shape (a stride may
+ * differ only on a dimension of size 1), tables within +-2^29 and
+ * out_shift in [-21, -1] (checked at load): one flat loop with the output
+ * rescale of the DSP kernels (runtime/kernels/tml_dsp.h). Runs on any core. */
+void tml_add_s8_dsp(const tml_add_s8_params_t *p, const int8_t *in1, const int8_t *in2,
+                    const int32_t *lut1, const int32_t *lut2, int8_t *out);
 void tml_mul_s8(const tml_mul_s8_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *out);
 void tml_add_f32(const tml_binary_f32_params_t *p, const float *in1, const float *in2, float *out);
 void tml_mul_f32(const tml_binary_f32_params_t *p, const float *in1, const float *in2, float *out);

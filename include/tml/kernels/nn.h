@@ -162,6 +162,16 @@ void tml_maxpool_f32(const tml_pool_params_t *p, const float *input, float *outp
  *   stride: weights int8 [out_c, in_c] pair-interleaved; no scratch.
  * CONV2D_DIRECT_S8_DSP: in_c a multiple of 4, dilation 1, k_h <= 16: as
  *   CONV2D_S8_DSP (k_pad = k) but without scratch.
+ * CONV2D_4PX_S8_DSP: in_c a multiple of 4, dilation 1; k = k_h * k_w *
+ *   in_c: weights int8 [out_c, k] (rows in (ky, kx, ic) order) "pair-
+ *   crossed": per pair of rows (2j, 2j + 1) and 4 values v0..v3 of a row,
+ *   the words [r0 v0, r1 v0, r0 v2, r1 v2], [r0 v1, r1 v1, r0 v3, r1 v3];
+ *   an odd last row follows plain. outputs [output, scratch int8
+ *   [tml_conv2d_4px_s8_dsp_scratch_size()]: 4 windows widened to int16].
+ * CONV2D_4PX_OUT_S8_DSP: CONV2D_4PX_S8_DSP without the scratch operand:
+ *   the windows are widened into the output's last scratch_size() bytes,
+ *   and the pixels whose outputs lie there are computed one at a time
+ *   straight from the input.
  * DWCONV2D_S8_DSP: depth_multiplier 1: weights int16 [ceil(in_c / 4),
  *   k_h * k_w, 4]: for channels c..c+3 and each tap the values (w[c],
  *   w[c+2], w[c+1], w[c+3]) widened to int16, 0 past in_c; no scratch.
@@ -181,6 +191,13 @@ void tml_conv2d_s8_dsp(const tml_conv_params_t *p, const int8_t *input, const in
 void tml_conv2d_direct_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
                               const int8_t *weights, const int32_t *mult,
                               const int32_t *shift, const int32_t *bias, int8_t *output);
+uint32_t tml_conv2d_4px_s8_dsp_scratch_size(const tml_conv_params_t *p);
+void tml_conv2d_4px_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
+                           const int8_t *weights, const int32_t *mult, const int32_t *shift,
+                           const int32_t *bias, int8_t *output, int8_t *scratch);
+void tml_conv2d_4px_out_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
+                               const int8_t *weights, const int32_t *mult,
+                               const int32_t *shift, const int32_t *bias, int8_t *output);
 void tml_conv2d_1x1_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
                            const int8_t *weights, const int32_t *mult, const int32_t *shift,
                            const int32_t *bias, int8_t *output);
