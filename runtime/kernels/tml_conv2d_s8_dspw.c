@@ -1,0 +1,117 @@
+/*
+ * tml_conv2d_s8_dspw.c - int8 2-D convolution for cores with the DSP
+ * extension, any geometry, activations widened once per pixel (see
+ * tml/kernels/nn.h, tml_dsp_gemm.h).
+ *
+ * Partial im2col: the window of each output pixel is gathered into an int8
+ * row (positions outside the input hold the input zero point), widened
+ * into its slot of a widened pair, and each pair is multiplied with all
+ * output channels by tml_dsp_gemm_w2. Scratch is the pair and the row,
+ * 5 * k_pad bytes, whatever the image size.
+ */
+#include "tml_dsp_gemm.h"
+
+static int32_t k_pad_of(const tml_conv_params_t *p)
+{
+    return (p->k_h * p->k_w * p->in_c + 3) & ~3;
+}
+
+uint32_t tml_conv2d_s8_dspw_scratch_size(const tml_conv_params_t *p)
+{
+    uint32_t k = (uint32_t)p->k_h * (uint32_t)p->k_w * (uint32_t)p->in_c;
+    return 5u * ((k + 3u) & ~3u);
+}
+
+static inline void fill(int8_t *dst, int8_t value, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+        dst[i] = value;
+}
+
+static inline void copy(int8_t *dst, const int8_t *src, int32_t n)
+{
+    for (; n >= 4; n -= 4, dst += 4, src += 4)
+        __builtin_memcpy(dst, src, 4);
+    for (; n > 0; n--)
+        *dst++ = *src++;
+}
+
+/* Where an output pixel's window lies: image b, output row oy, column ox. */
+typedef struct pos {
+    int32_t b, oy, ox;
+} pos_t;
+
+static void advance(const tml_conv_params_t *p, pos_t *at)
+{
+    if (++at->ox == p->out_w) {
+        at->ox = 0;
+        if (++at->oy == p->out_h) {
+            at->oy = 0;
+            at->b++;
+        }
+    }
+}
+
+/* The window of the output pixel at `at` into row (k_pad bytes): positions
+ * outside the input hold the input zero point zp, the padding to k_pad 0.
+ * With dilation_w 1 a window row is one span of the input, copied at once
+ * between the zero-point columns left and right of the input. */
+static void im2col(const tml_conv_params_t *p, const int8_t *input, const pos_t *at,
+                   int8_t *row, int8_t zp, int32_t k_pad)
+{
+    const int32_t in_c = p->in_c, in_h = p->in_h, in_w = p->in_w, k_h = p->k_h, k_w = p->k_w;
+    const int32_t dil_h = p->dilation_h, dil_w = p->dilation_w, span = k_w * in_c;
+    const int32_t y0 = at->oy * p->stride_h - p->pad_top, x0 = at->ox * p->stride_w - p->pad_left;
+    const int8_t *in_b = input + at->b * in_h * in_w * in_c;
+    /* kx in [kx_lo, kx_hi) lands inside the input (with dilation_w 1) */
+    const int32_t kx_hi = tml_clamp_i32(in_w - x0, 0, k_w);
+    const int32_t kx_lo = tml_clamp_i32(-x0, 0, kx_hi);
+    const int32_t n_lo = kx_lo * in_c, n_in = (kx_hi - kx_lo) * in_c;
+    const int32_t n_hi = span - n_lo - n_in;
+    int8_t *dst = row;
+    for (int32_t ky = 0, y = y0; ky < k_h; ky++, y += dil_h, dst += span) {
+        if (y < 0 || y >= in_h) {
+            fill(dst, zp, span);
+        } else if (dil_w == 1) {
+            fill(dst, zp, n_lo);
+            if (n_in)
+                copy(dst + n_lo, in_b + (y * in_w + x0 + kx_lo) * in_c, n_in);
+            fill(dst + n_lo + n_in, zp, n_hi);
+        } else {
+            for (int32_t kx = 0, x = x0; kx < k_w; kx++, x += dil_w) {
+                if (x < 0 || x >= in_w)
+                    fill(dst + kx * in_c, zp, in_c);
+                else
+                    copy(dst + kx * in_c, in_b + (y * in_w + x) * in_c, in_c);
+            }
+        }
+    }
+    /* The weights are 0 in the padding to k_pad; any x would do. */
+    fill(dst, 0, (int32_t)(row + k_pad - dst));
+}
+
+void tml_conv2d_s8_dspw(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
+                        const int32_t *rq, int8_t *output, int8_t *scratch)
+{
+    const int32_t k_pad = k_pad_of(p), out_c = p->out_c, n_px = p->n * p->out_h * p->out_w;
+    const int8_t zp = (int8_t)-p->input_offset;
+    /* scratch: the widened pair (4 * k_pad bytes, 4-byte aligned), then the row */
+    uint32_t *s = (uint32_t *)(void *)scratch;
+    int8_t *row = scratch + 4 * k_pad;
+    pos_t at = {0, 0, 0};
+    for (int32_t px = 0; px < n_px; px += 2) {
+        const int two = px + 1 < n_px;
+        im2col(p, input, &at, row, zp, k_pad);
+        tml_dsp_widen_row(row, k_pad, s);
+        advance(p, &at);
+        if (two) {
+            im2col(p, input, &at, row, zp, k_pad);
+            advance(p, &at);
+        }
+        tml_dsp_widen_row(row, k_pad, s + 2);
+        /* out is [n, out_h, out_w, out_c] */
+        int8_t *out0 = output + px * out_c;
+        tml_dsp_gemm_w2(s, weights, k_pad, out_c, rq, out0, two ? out0 + out_c : out0);
+    }
+    tml_dsp_clamp_s8(output, n_px * out_c, p->act_min, p->act_max);
+}
