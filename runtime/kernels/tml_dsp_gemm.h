@@ -37,6 +37,13 @@ static inline int8_t tml_dsp_rq_apply(uint32_t acc, int32_t m2, int32_t rc, int3
     return (int8_t)tml_ssat8(t >> rs);
 }
 
+/* The same with tml_dsp_rq's constants as unsigned words (m2 = 2 * mult,
+ * rc = (2 * out_off + 1) << (rs - 1)). */
+static inline int8_t tml_dsp_rq_fast(uint32_t acc, uint32_t m2, uint32_t rc, int32_t rs)
+{
+    return tml_dsp_rq_apply(acc, (int32_t)m2, (int32_t)rc, rs);
+}
+
 /* The same with the record r itself. */
 static inline int8_t tml_dsp_rq_rec(uint32_t acc, const int32_t *r)
 {
