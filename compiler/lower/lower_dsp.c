@@ -58,7 +58,7 @@ void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r
 }
 
 bool tml_lower_dsp_rq_records(const int32_t *folded, const int32_t *mult, const int32_t *shift,
-                              int32_t n_mult, int32_t rows, int32_t output_offset, int32_t *out)
+                              int32_t n_mult, int32_t rows, int32_t *out)
 {
     for (int32_t r = 0; r < rows; r++) {
         const int32_t q = n_mult == 1 ? 0 : r, rs = -shift[q];
@@ -67,7 +67,7 @@ bool tml_lower_dsp_rq_records(const int32_t *folded, const int32_t *mult, const 
         int32_t *rec = out + (size_t)r * TML_DSP_RQ_LEN;
         rec[TML_DSP_RQ_BIAS] = folded[r];
         rec[TML_DSP_RQ_MULT2] = (int32_t)((uint32_t)mult[q] << 1);
-        rec[TML_DSP_RQ_ROUND] = (int32_t)((uint32_t)(2 * output_offset + 1) << (rs - 1));
+        rec[TML_DSP_RQ_ROUND] = (int32_t)((uint32_t)1 << (rs - 1));
         rec[TML_DSP_RQ_SHIFT] = rs;
     }
     return true;
@@ -174,8 +174,7 @@ static tml_status_t emit_rq(tml_lower_ctx_t *ctx, tml_kernel_t kernel, const voi
  * or NULL when a channel's mult or shift is outside their ranges (or the
  * mult/shift constants are not what the lowering made). */
 static tml_status_t conv_records(tml_lower_ctx_t *ctx, int32_t mult_idx, int32_t shift_idx,
-                                 const int32_t *folded, int32_t rows, int32_t output_offset,
-                                 int32_t **rq)
+                                 const int32_t *folded, int32_t rows, int32_t **rq)
 {
     *rq = NULL;
     const tml_ir_tensor_t *m = &ctx->g->tensors[mult_idx];
@@ -188,8 +187,7 @@ static tml_status_t conv_records(tml_lower_ctx_t *ctx, int32_t mult_idx, int32_t
     tml_status_t st = TML_OK;
     if (!mult || !shift || !rec)
         st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory (or constant sizes disagree)");
-    else if (tml_lower_dsp_rq_records(folded, mult, shift, (int32_t)n_mult, rows, output_offset,
-                                      rec))
+    else if (tml_lower_dsp_rq_records(folded, mult, shift, (int32_t)n_mult, rows, rec))
         *rq = rec, rec = NULL;
     tml_free(mult);
     tml_free(shift);
@@ -262,7 +260,7 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
          * CONV2D_1X1_S8_DSP and CONV2D_S8_DSP. */
         int32_t *rq = NULL;
         if (kernel != TML_K_CONV2D_DIRECT_S8_DSP)
-            st = conv_records(ctx, mult_idx, shift_idx, folded, out_c, p->output_offset, &rq);
+            st = conv_records(ctx, mult_idx, shift_idx, folded, out_c, &rq);
         if (st == TML_OK && rq)
             st = emit_rq(ctx, one ? TML_K_CONV2D_1X1_S8_DSPW : TML_K_CONV2D_S8_DSPW, p,
                          sizeof(*p), in_idx, out_idx, wi, (size_t)out_c * (size_t)k_pad, out_c,

@@ -113,7 +113,7 @@ void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r
  * one pair for all rows). false (out partly written) when a mult is below
  * 2^30 or a right shift outside 1..TML_DSP_RQ_MAX_SHIFT. */
 bool tml_lower_dsp_rq_records(const int32_t *folded, const int32_t *mult, const int32_t *shift,
-                              int32_t n_mult, int32_t rows, int32_t output_offset, int32_t *out);
+                              int32_t n_mult, int32_t rows, int32_t *out);
 
 /* Node-scoped error: records "node N (OP): message" in ctx->err. */
 tml_status_t tml_lower_fail(tml_lower_ctx_t *ctx, tml_status_t status, const char *fmt, ...)

@@ -28,7 +28,8 @@ static const int8_t *pixel(const tml_conv_params_t *p, const int8_t *input, int3
 /* tml_dsp_gemm_w2 without the widened pair: rows r0, r1 of k int8 values
  * (k a multiple of 4) read in place, both operands widened in registers. */
 static void rows_2(const int8_t *r0, const int8_t *r1, const int8_t *w, int32_t k,
-                   int32_t out_c, const int32_t *rq, int8_t *out0, int8_t *out1)
+                   int32_t out_c, const int32_t *rq, int32_t out_off, int8_t *out0,
+                   int8_t *out1)
 {
     int32_t oc = 0;
     for (; oc + 2 <= out_c; oc += 2, w += 2 * k, rq += 2 * TML_DSP_RQ_LEN) {
@@ -37,17 +38,17 @@ static void rows_2(const int8_t *r0, const int8_t *r1, const int8_t *w, int32_t 
         acc[0] = acc[2] = (uint32_t)rq[TML_DSP_RQ_BIAS];
         acc[1] = acc[3] = (uint32_t)q1[TML_DSP_RQ_BIAS];
         tml_dsp_mac_2x2(r0, r1, w, k, acc);
-        out0[oc] = (int8_t)tml_dsp_rq_rec(acc[0], rq);
-        out1[oc] = (int8_t)tml_dsp_rq_rec(acc[2], rq);
-        out0[oc + 1] = (int8_t)tml_dsp_rq_rec(acc[1], q1);
-        out1[oc + 1] = (int8_t)tml_dsp_rq_rec(acc[3], q1);
+        out0[oc] = (int8_t)tml_dsp_rq_rec(acc[0], rq, out_off);
+        out1[oc] = (int8_t)tml_dsp_rq_rec(acc[2], rq, out_off);
+        out0[oc + 1] = (int8_t)tml_dsp_rq_rec(acc[1], q1, out_off);
+        out1[oc + 1] = (int8_t)tml_dsp_rq_rec(acc[3], q1, out_off);
     }
     if (oc < out_c) {
         uint32_t acc[2];
         acc[0] = acc[1] = (uint32_t)rq[TML_DSP_RQ_BIAS];
         tml_dsp_mac_2x1(r0, r1, w, k, acc);
-        out0[oc] = (int8_t)tml_dsp_rq_rec(acc[0], rq);
-        out1[oc] = (int8_t)tml_dsp_rq_rec(acc[1], rq);
+        out0[oc] = (int8_t)tml_dsp_rq_rec(acc[0], rq, out_off);
+        out1[oc] = (int8_t)tml_dsp_rq_rec(acc[1], rq, out_off);
     }
 }
 
@@ -70,9 +71,9 @@ void tml_conv2d_1x1_s8_dspw(const tml_conv_params_t *p, const int8_t *input,
         if (s && (uintptr_t)(out1 + out_c) <= s_addr) {
             tml_dsp_widen_row(r0, k, s);
             tml_dsp_widen_row(r1, k, s + 2);
-            tml_dsp_gemm_w2(s, weights, k, out_c, rq, out0, out1);
+            tml_dsp_gemm_w2(s, weights, k, out_c, rq, p->output_offset, out0, out1);
         } else {
-            rows_2(r0, r1, weights, k, out_c, rq, out0, out1);
+            rows_2(r0, r1, weights, k, out_c, rq, p->output_offset, out0, out1);
         }
     }
     tml_dsp_clamp_s8(output, (int32_t)out_len, p->act_min, p->act_max);

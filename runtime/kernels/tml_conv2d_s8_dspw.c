@@ -111,7 +111,8 @@ void tml_conv2d_s8_dspw(const tml_conv_params_t *p, const int8_t *input, const i
         tml_dsp_widen_row(row, k_pad, s + 2);
         /* out is [n, out_h, out_w, out_c] */
         int8_t *out0 = output + px * out_c;
-        tml_dsp_gemm_w2(s, weights, k_pad, out_c, rq, out0, two ? out0 + out_c : out0);
+        tml_dsp_gemm_w2(s, weights, k_pad, out_c, rq, p->output_offset, out0,
+                        two ? out0 + out_c : out0);
     }
     tml_dsp_clamp_s8(output, n_px * out_c, p->act_min, p->act_max);
 }

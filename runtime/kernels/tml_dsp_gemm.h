@@ -19,7 +19,7 @@
  *
  * Requantization uses per-channel records computed offline (see
  * TML_DSP_RQ_* in tml/kernels/nn.h): tml_dsp_rq's arithmetic without its
- * per-output set-up.
+ * per-output set-up, for right shifts up to 30.
  */
 #ifndef TML_DSP_GEMM_H
 #define TML_DSP_GEMM_H
@@ -27,27 +27,44 @@
 #include "tml/kernels/nn.h"
 #include "tml_dsp.h"
 
-/* The requantized output of accumulator acc, before the activation clamp:
- * tml_dsp_rq's steps with a record's doubled multiplier m2, rounding
- * constant rc and right shift rs (TML_DSP_RQ_*, tml/kernels/nn.h). */
-static inline int8_t tml_dsp_rq_apply(uint32_t acc, int32_t m2, int32_t rc, int32_t rs)
+/* TFLite's MultiplyByQuantizedMultiplier of acc before the output offset,
+ * for a right shift rs in 1..30 and mult in [2^30, 2^31), in 4
+ * instructions (tml_dsp.h, tml_dsp_rq, says why each step is exact):
+ * SMMLAR with m2 = 2 * mult - 2^32 and accumulate acc + rc gives
+ * v + rc, v = SaturatingRoundingDoublingHighMul(acc, mult); then
+ * (v + rc - [acc < 0]) >> rs with rc = 2^(rs - 1) is the rounding divide
+ * by 2^rs. |acc| <= 1.5 * 2^30 (the loader's bounds) keeps |v| below that
+ * and v + rc below 2^31. rc may also carry out_off << rs (tml_dsp_rq's
+ * constant, rs <= 21), which adds the output offset for free. */
+static inline int32_t tml_dsp_rq_shifted(uint32_t acc, uint32_t m2, uint32_t rc, int32_t rs)
 {
-    int32_t t = (int32_t)tml_smmlar(acc, (uint32_t)m2, acc + (uint32_t)rc);
+    int32_t t = (int32_t)tml_smmlar(acc, m2, acc + rc);
     t = (int32_t)((uint32_t)t + (uint32_t)((int32_t)acc >> 31));
-    return (int8_t)tml_ssat8(t >> rs);
+    return t >> rs;
 }
 
-/* The same with tml_dsp_rq's constants as unsigned words (m2 = 2 * mult,
- * rc = (2 * out_off + 1) << (rs - 1)). */
+/* The output of acc with tml_dsp_rq's constants m2 = 2 * mult and
+ * rc = (2 * out_off + 1) << (rs - 1), rs in 1..21, before the activation
+ * clamp. */
 static inline int8_t tml_dsp_rq_fast(uint32_t acc, uint32_t m2, uint32_t rc, int32_t rs)
 {
-    return tml_dsp_rq_apply(acc, (int32_t)m2, (int32_t)rc, rs);
+    return (int8_t)tml_ssat8(tml_dsp_rq_shifted(acc, m2, rc, rs));
+}
+
+/* The output of acc with a record's m2, rc (2^(rs - 1)) and rs (fields
+ * TML_DSP_RQ_*, tml/kernels/nn.h) and the output offset, before the
+ * activation clamp. */
+static inline int8_t tml_dsp_rq_apply(uint32_t acc, int32_t m2, int32_t rc, int32_t rs,
+                                      int32_t out_off)
+{
+    return (int8_t)tml_ssat8(tml_dsp_rq_shifted(acc, (uint32_t)m2, (uint32_t)rc, rs) + out_off);
 }
 
 /* The same with the record r itself. */
-static inline int8_t tml_dsp_rq_rec(uint32_t acc, const int32_t *r)
+static inline int8_t tml_dsp_rq_rec(uint32_t acc, const int32_t *r, int32_t out_off)
 {
-    return tml_dsp_rq_apply(acc, r[TML_DSP_RQ_MULT2], r[TML_DSP_RQ_ROUND], r[TML_DSP_RQ_SHIFT]);
+    return tml_dsp_rq_apply(acc, r[TML_DSP_RQ_MULT2], r[TML_DSP_RQ_ROUND], r[TML_DSP_RQ_SHIFT],
+                            out_off);
 }
 
 /* Clamps n int8 values to [lo, hi]: the activation range, applied after
@@ -168,13 +185,13 @@ static inline void tml_dsp_mac_w2x1(const uint32_t *s, int32_t n_groups, const i
 /* Output rows out0, out1 (out_c int8 each, before the activation clamp) of
  * the widened pair s of k inputs (k a multiple of 4): out[p][oc] =
  * rq(p . w_oc + bias[oc]) with the records rq (TML_DSP_RQ_LEN words per
- * channel) and weights w pair-interleaved [out_c, k]. For a single pixel
+ * channel) and the output offset out_off and weights w pair-interleaved [out_c, k]. For a single pixel
  * both slots of s hold it and out1 == out0 (written twice, identically).
  * Each pair of channels reads its records into locals before it stores
  * (an int8 store could alias them, forcing reloads). */
 static inline void tml_dsp_gemm_w2(const uint32_t *s, const int8_t *w, int32_t k,
-                                   int32_t out_c, const int32_t *rq, int8_t *out0,
-                                   int8_t *out1)
+                                   int32_t out_c, const int32_t *rq, int32_t out_off,
+                                   int8_t *out0, int8_t *out1)
 {
     const int32_t n_groups = k / 4;
     const int32_t *rq_end = rq + (out_c & ~1) * TML_DSP_RQ_LEN;
@@ -187,10 +204,10 @@ static inline void tml_dsp_gemm_w2(const uint32_t *s, const int8_t *w, int32_t k
         const int32_t m0 = rq[TML_DSP_RQ_MULT2], c0 = rq[TML_DSP_RQ_ROUND];
         const int32_t s0 = rq[TML_DSP_RQ_SHIFT], m1 = r1[TML_DSP_RQ_MULT2];
         const int32_t c1 = r1[TML_DSP_RQ_ROUND], s1 = r1[TML_DSP_RQ_SHIFT];
-        const int8_t y00 = tml_dsp_rq_apply(acc[0], m0, c0, s0);
-        const int8_t y01 = tml_dsp_rq_apply(acc[1], m1, c1, s1);
-        const int8_t y10 = tml_dsp_rq_apply(acc[2], m0, c0, s0);
-        const int8_t y11 = tml_dsp_rq_apply(acc[3], m1, c1, s1);
+        const int8_t y00 = tml_dsp_rq_apply(acc[0], m0, c0, s0, out_off);
+        const int8_t y01 = tml_dsp_rq_apply(acc[1], m1, c1, s1, out_off);
+        const int8_t y10 = tml_dsp_rq_apply(acc[2], m0, c0, s0, out_off);
+        const int8_t y11 = tml_dsp_rq_apply(acc[3], m1, c1, s1, out_off);
         out0[0] = y00;
         out0[1] = y01;
         out1[0] = y10;
@@ -200,7 +217,8 @@ static inline void tml_dsp_gemm_w2(const uint32_t *s, const int8_t *w, int32_t k
         uint32_t acc[2];
         acc[0] = acc[1] = (uint32_t)rq[TML_DSP_RQ_BIAS];
         tml_dsp_mac_w2x1(s, n_groups, w, acc);
-        const int8_t y0 = tml_dsp_rq_rec(acc[0], rq), y1 = tml_dsp_rq_rec(acc[1], rq);
+        const int8_t y0 = tml_dsp_rq_rec(acc[0], rq, out_off);
+        const int8_t y1 = tml_dsp_rq_rec(acc[1], rq, out_off);
         out0[0] = y0;
         out1[0] = y1;
     }

@@ -287,8 +287,7 @@ static void run_convw_case(bool one)
     tml_conv2d_s8(&p, in, w, mult, shift, has_bias ? bias : NULL, want);
     tml_lower_dsp_interleave(w, p.out_c, k, k_pad, 2, wi);
     tml_lower_dsp_fold_bias(w, p.out_c, k, k, 1, has_bias ? bias : NULL, p.input_offset, folded);
-    assert_true(tml_lower_dsp_rq_records(folded, mult, shift, p.out_c, p.out_c,
-                                         p.output_offset, rq));
+    assert_true(tml_lower_dsp_rq_records(folded, mult, shift, p.out_c, p.out_c, rq));
 
     const tml_op_desc_t *d =
         tml_op_find(one ? TML_K_CONV2D_1X1_S8_DSPW : TML_K_CONV2D_S8_DSPW);
@@ -377,20 +376,21 @@ static void test_rq_records_ranges(void **state)
     const int32_t folded[1] = {1000};
     int32_t rq[TML_DSP_RQ_LEN];
     int32_t mult = 0x40000000, shift = -1;
-    assert_true(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, -128, rq));
+    assert_true(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
     assert_int_equal(rq[TML_DSP_RQ_BIAS], 1000);
     assert_int_equal(rq[TML_DSP_RQ_MULT2], INT32_MIN);
-    assert_int_equal(rq[TML_DSP_RQ_ROUND], -255);
+    assert_int_equal(rq[TML_DSP_RQ_ROUND], 1);
     assert_int_equal(rq[TML_DSP_RQ_SHIFT], 1);
     shift = -TML_DSP_RQ_MAX_SHIFT;
-    assert_true(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, 5, rq));
+    assert_true(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
+    assert_int_equal(rq[TML_DSP_RQ_ROUND], 1 << 29);
     shift = -TML_DSP_RQ_MAX_SHIFT - 1;
-    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, 5, rq));
+    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
     shift = 0;
-    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, 5, rq));
+    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
     shift = -3;
     mult = 0x3FFFFFFF;
-    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, 5, rq));
+    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
 }
 
 static void test_fc_dsp(void **state)
