@@ -182,19 +182,99 @@ static inline void tml_dsp_mac_w2x1(const uint32_t *s, int32_t n_groups, const i
     acc[1] = a1;
 }
 
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__OPTIMIZE__)
+/* Requantizes accumulator a in place with the record's m2, rc, rs in
+ * w0, w1, x0a and the output offset in x0b (s is free). */
+#define TML_DSP_W2_RQ(a)                                                                      \
+    "add %[s], %[" a "], %[w1]\n\t"                                                          \
+    "smmlar %[s], %[" a "], %[w0], %[s]\n\t"                                                 \
+    "add %[s], %[s], %[" a "], asr #31\n\t"                                                  \
+    "asr %[s], %[s], %[x0a]\n\t"                                                             \
+    "add %[s], %[s], %[x0b]\n\t"                                                             \
+    "ssat %[" a "], #8, %[s]\n\t"
+
+/* All channel pairs of tml_dsp_gemm_w2 in one asm loop, so that the 14
+ * registers of the MAC loop are not spilled and refilled by the compiler
+ * around each pair: the loop's own state (the pair's start, the records,
+ * the output pointers) lives in stack slots it reads once per pair.
+ * ODD_STEP is TML_DSP_W2X2_STEP plus the exit for 1 group when the group
+ * count is odd, empty when it is even. */
+#define TML_DSP_W2_PAIRS(ODD_STEP)                                                            \
+    "1:\n\t"                                                                                 \
+    "ldr %[s], %[s0]\n\t"                                                                    \
+    "ldr %[t], %[rqp]\n\t"                                                                   \
+    "ldr %[a00], [%[t]]\n\t"                                                                 \
+    "ldr %[a01], [%[t], #16]\n\t"                                                            \
+    "mov %[a10], %[a00]\n\t"                                                                 \
+    "mov %[a11], %[a01]\n\t" ODD_STEP "2:\n\t" TML_DSP_W2X2_STEP TML_DSP_W2X2_STEP           \
+    "cmp %[s], %[end]\n\t"                                                                   \
+    "bne 2b\n"                                                                               \
+    "3:\n\t"                                                                                 \
+    "ldr %[t], %[rqp]\n\t"                                                                   \
+    "ldr %[x0b], %[oo]\n\t"                                                                  \
+    "ldrd %[w0], %[w1], [%[t], #4]\n\t"                                                      \
+    "ldr %[x0a], [%[t], #12]\n\t" TML_DSP_W2_RQ("a00") TML_DSP_W2_RQ("a10")                  \
+    "ldrd %[w0], %[w1], [%[t], #20]\n\t"                                                     \
+    "ldr %[x0a], [%[t], #28]\n\t" TML_DSP_W2_RQ("a01") TML_DSP_W2_RQ("a11")                  \
+    "add %[t], %[t], #32\n\t"                                                                \
+    "str %[t], %[rqp]\n\t"                                                                   \
+    "ldr %[x1a], %[o0]\n\t"                                                                  \
+    "strb %[a00], [%[x1a]], #1\n\t"                                                          \
+    "strb %[a01], [%[x1a]], #1\n\t"                                                          \
+    "str %[x1a], %[o0]\n\t"                                                                  \
+    "ldr %[x1a], %[o1]\n\t"                                                                  \
+    "strb %[a10], [%[x1a]], #1\n\t"                                                          \
+    "strb %[a11], [%[x1a]], #1\n\t"                                                          \
+    "str %[x1a], %[o1]\n\t"                                                                  \
+    "ldr %[x1b], %[rqe]\n\t"                                                                 \
+    "cmp %[t], %[x1b]\n\t"                                                                   \
+    "bne 1b\n"
+
+#define TML_DSP_W2_OPERANDS                                                                   \
+    : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [s] "=&r"(sp),  \
+      [w] "+r"(w), [x0a] "=&r"(x0a), [x0b] "=&r"(x0b), [x1a] "=&r"(x1a), [x1b] "=&r"(x1b),     \
+      [w0] "=&r"(w0), [w1] "=&r"(w1), [t] "=&r"(t), [rqp] "+m"(rqp), [o0] "+m"(o0),           \
+      [o1] "+m"(o1)                                                                           \
+    : [end] "r"(s_end), [s0] "m"(s0), [rqe] "m"(rqe), [oo] "m"(oo)                            \
+    : "cc", "memory"
+#endif
+
 /* Output rows out0, out1 (out_c int8 each, before the activation clamp) of
  * the widened pair s of k inputs (k a multiple of 4): out[p][oc] =
  * rq(p . w_oc + bias[oc]) with the records rq (TML_DSP_RQ_LEN words per
- * channel) and the output offset out_off and weights w pair-interleaved [out_c, k]. For a single pixel
- * both slots of s hold it and out1 == out0 (written twice, identically).
- * Each pair of channels reads its records into locals before it stores
- * (an int8 store could alias them, forcing reloads). */
+ * channel) and the output offset out_off, weights w pair-interleaved
+ * [out_c, k]. For a single pixel both slots of s hold it and out1 == out0
+ * (written twice, identically). */
 static inline void tml_dsp_gemm_w2(const uint32_t *s, const int8_t *w, int32_t k,
                                    int32_t out_c, const int32_t *rq, int32_t out_off,
                                    int8_t *out0, int8_t *out1)
 {
     const int32_t n_groups = k / 4;
     const int32_t *rq_end = rq + (out_c & ~1) * TML_DSP_RQ_LEN;
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__OPTIMIZE__)
+    if (rq != rq_end) {
+        register uint32_t x0a __asm__("r8");
+        register uint32_t x0b __asm__("r9");
+        register uint32_t x1a __asm__("r10");
+        register uint32_t x1b __asm__("r11");
+        uint32_t a00, a01, a10, a11, w0, w1, t;
+        const uint32_t *sp, *s0 = s, *s_end = s + 4 * n_groups;
+        const int32_t *rqp = rq, *rqe = rq_end;
+        int8_t *o0 = out0, *o1 = out1;
+        int32_t oo = out_off;
+        if (n_groups & 1)
+            __asm__ volatile(TML_DSP_W2_PAIRS(TML_DSP_W2X2_STEP "cmp %[s], %[end]\n\t"
+                                                                "beq 3f\n")
+                                 TML_DSP_W2_OPERANDS);
+        else
+            __asm__ volatile(TML_DSP_W2_PAIRS("") TML_DSP_W2_OPERANDS);
+        rq = rqp;
+        out0 = o0;
+        out1 = o1;
+    }
+#else
+    /* Each pair of channels reads its records into locals before it stores
+     * (an int8 store could alias them, forcing reloads). */
     for (; rq != rq_end; rq += 2 * TML_DSP_RQ_LEN, w += 2 * k, out0 += 2, out1 += 2) {
         const int32_t *r1 = rq + TML_DSP_RQ_LEN;
         uint32_t acc[4];
@@ -213,6 +293,7 @@ static inline void tml_dsp_gemm_w2(const uint32_t *s, const int8_t *w, int32_t k
         out1[0] = y10;
         out1[1] = y11;
     }
+#endif
     if (out_c & 1) {
         uint32_t acc[2];
         acc[0] = acc[1] = (uint32_t)rq[TML_DSP_RQ_BIAS];
