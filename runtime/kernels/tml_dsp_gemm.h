@@ -78,12 +78,26 @@ static inline void tml_dsp_clamp_s8(int8_t *x, int32_t n, int32_t lo, int32_t hi
         x[i] = (int8_t)tml_clamp_i32(x[i], lo, hi);
 }
 
-/* Widens k int8 values of row r (k a multiple of 4, any alignment) into
- * one pixel's slot of a widened pair: s points at that pixel's first word
- * (the pair's word 0 or 2). */
+/* Widens k int8 values of row r (k a multiple of 4, >= 4, any alignment)
+ * into one pixel's slot of a widened pair: s (4-byte aligned) points at
+ * that pixel's first word (the pair's word 0 or 2). */
 static inline void tml_dsp_widen_row(const int8_t *r, int32_t k, uint32_t *s)
 {
     const int8_t *r_end = r + k;
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__OPTIMIZE__)
+    /* 6 instructions per group (k >= 4; unaligned LDR is allowed) */
+    uint32_t v, a;
+    __asm__ volatile("1:\n\t"
+                     "ldr %[v], [%[r]], #4\n\t"
+                     "sxtb16 %[a], %[v]\n\t"
+                     "sxtb16 %[v], %[v], ror #8\n\t"
+                     "strd %[a], %[v], [%[s]], #16\n\t"
+                     "cmp %[r], %[end]\n\t"
+                     "bne 1b\n"
+                     : [r] "+r"(r), [s] "+r"(s), [v] "=&r"(v), [a] "=&r"(a)
+                     : [end] "r"(r_end)
+                     : "cc", "memory");
+#else
     while (r != r_end) {
         uint32_t v = tml_dsp_load32(r);
         r += 4;
@@ -91,6 +105,7 @@ static inline void tml_dsp_widen_row(const int8_t *r, int32_t k, uint32_t *s)
         s[1] = tml_sxtb16_ror8(v);
         s += 4;
     }
+#endif
 }
 
 /* Both pixels' 4 widened words of one group of 4 inputs with one LDM, the
