@@ -20,6 +20,11 @@
  * Requantization uses per-channel records computed offline (see
  * TML_DSP_RQ_* in tml/kernels/nn.h): tml_dsp_rq's arithmetic without its
  * per-output set-up, for right shifts up to 30.
+ *
+ * On the DSP cores (optimized builds) the channel loop, MACs and requant
+ * included, is one asm block using 14 registers; elsewhere the same steps
+ * are portable C, which the unit tests compare with the reference kernels
+ * (the asm is checked bit-exact by the MLPerf models in QEMU, M4 and M33).
  */
 #ifndef TML_DSP_GEMM_H
 #define TML_DSP_GEMM_H
@@ -108,55 +113,14 @@ static inline void tml_dsp_widen_row(const int8_t *r, int32_t k, uint32_t *s)
 #endif
 }
 
-/* Both pixels' 4 widened words of one group of 4 inputs with one LDM, the
- * two weight words with one LDRD, 8 SMLAD: acc (a00, a01, a10, a11) gains
- * the products of pixels 0, 1 with weight rows 0, 1. */
-#define TML_DSP_W2X2_STEP                                                                     \
-    "ldm %[s]!, {%[x0a], %[x0b], %[x1a], %[x1b]}\n\t"                                       \
-    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                       \
-    "sxtb16 %[t], %[w0]\n\t"                                                                  \
-    "smlad %[a00], %[x0a], %[t], %[a00]\n\t"                                                  \
-    "smlad %[a10], %[x1a], %[t], %[a10]\n\t"                                                  \
-    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                         \
-    "smlad %[a00], %[x0b], %[w0], %[a00]\n\t"                                                 \
-    "smlad %[a10], %[x1b], %[w0], %[a10]\n\t"                                                 \
-    "sxtb16 %[t], %[w1]\n\t"                                                                  \
-    "smlad %[a01], %[x0a], %[t], %[a01]\n\t"                                                  \
-    "smlad %[a11], %[x1a], %[t], %[a11]\n\t"                                                  \
-    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                         \
-    "smlad %[a01], %[x0b], %[w1], %[a01]\n\t"                                                 \
-    "smlad %[a11], %[x1b], %[w1], %[a11]\n\t"
-
 /* acc[0..3] += (p0 . w0, p0 . w1, p1 . w0, p1 . w1) over the widened pair
  * s (n_groups >= 1 groups of 4 inputs, 4-byte aligned) and a pair of
- * pair-interleaved weight rows w (4-byte aligned). */
+ * pair-interleaved weight rows w (4-byte aligned): the portable form of
+ * TML_DSP_W2X2_STEP, which the DSP cores run in tml_dsp_gemm_w2's asm. */
 static inline void tml_dsp_mac_w2x2(const uint32_t *s, int32_t n_groups, const int8_t *w,
                                     uint32_t *acc)
 {
     uint32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__OPTIMIZE__)
-    /* 14 registers: the LDM list must ascend, so the 4 words it loads are
-     * pinned (r8..r11); an odd group goes first, then 2 per iteration. */
-    register uint32_t x0a __asm__("r8");
-    register uint32_t x0b __asm__("r9");
-    register uint32_t x1a __asm__("r10");
-    register uint32_t x1b __asm__("r11");
-    uint32_t w0, w1, t;
-    const uint32_t *s_end = s + 4 * n_groups;
-    __asm__ volatile("sub %[t], %[end], %[s]\n\t"
-                     "tst %[t], #16\n\t" /* an odd group count */
-                     "beq 2f\n\t" TML_DSP_W2X2_STEP "cmp %[s], %[end]\n\t"
-                     "beq 3f\n"
-                     "2:\n\t" TML_DSP_W2X2_STEP TML_DSP_W2X2_STEP "cmp %[s], %[end]\n\t"
-                     "bne 2b\n"
-                     "3:\n"
-                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
-                       [s] "+r"(s), [w] "+r"(w), [x0a] "=&r"(x0a), [x0b] "=&r"(x0b),
-                       [x1a] "=&r"(x1a), [x1b] "=&r"(x1b), [w0] "=&r"(w0), [w1] "=&r"(w1),
-                       [t] "=&r"(t)
-                     : [end] "r"(s_end)
-                     : "cc", "memory");
-#else
     for (int32_t g = 0; g < n_groups; g++, s += 4, w += 8) {
         uint32_t w0, w1;
         tml_dsp_load64(w, &w0, &w1);
@@ -172,7 +136,6 @@ static inline void tml_dsp_mac_w2x2(const uint32_t *s, int32_t n_groups, const i
         a11 = tml_smlad(s[2], wa, a11);
         a11 = tml_smlad(s[3], wb, a11);
     }
-#endif
     acc[0] = a00;
     acc[1] = a01;
     acc[2] = a10;
@@ -198,6 +161,25 @@ static inline void tml_dsp_mac_w2x1(const uint32_t *s, int32_t n_groups, const i
 }
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__OPTIMIZE__)
+/* Both pixels' 4 widened words of one group of 4 inputs with one LDM, the
+ * two weight words with one LDRD, 8 SMLAD: acc (a00, a01, a10, a11) gains
+ * the products of pixels 0, 1 with weight rows 0, 1. */
+#define TML_DSP_W2X2_STEP                                                                     \
+    "ldm %[s]!, {%[x0a], %[x0b], %[x1a], %[x1b]}\n\t"                                       \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                       \
+    "sxtb16 %[t], %[w0]\n\t"                                                                  \
+    "smlad %[a00], %[x0a], %[t], %[a00]\n\t"                                                  \
+    "smlad %[a10], %[x1a], %[t], %[a10]\n\t"                                                  \
+    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                         \
+    "smlad %[a00], %[x0b], %[w0], %[a00]\n\t"                                                 \
+    "smlad %[a10], %[x1b], %[w0], %[a10]\n\t"                                                 \
+    "sxtb16 %[t], %[w1]\n\t"                                                                  \
+    "smlad %[a01], %[x0a], %[t], %[a01]\n\t"                                                  \
+    "smlad %[a11], %[x1a], %[t], %[a11]\n\t"                                                  \
+    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                         \
+    "smlad %[a01], %[x0b], %[w1], %[a01]\n\t"                                                 \
+    "smlad %[a11], %[x1b], %[w1], %[a11]\n\t"
+
 /* Requantizes accumulator a in place with the record's m2, rc, rs in
  * w0, w1, x0a and the output offset in x0b (s is free). */
 #define TML_DSP_W2_RQ(a)                                                                      \
