@@ -133,6 +133,22 @@ void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r
     }
 }
 
+bool tml_lower_dsp_rq_records(const int32_t *folded, const int32_t *mult, const int32_t *shift,
+                              int32_t n_mult, int32_t rows, int32_t *out)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        const int32_t q = n_mult == 1 ? 0 : r, rs = -shift[q];
+        if (mult[q] < (1 << 30) || rs < 1 || rs > TML_DSP_RQ_MAX_SHIFT)
+            return false;
+        int32_t *rec = out + (size_t)r * TML_DSP_RQ_LEN;
+        rec[TML_DSP_RQ_BIAS] = folded[r];
+        rec[TML_DSP_RQ_MULT2] = (int32_t)((uint32_t)mult[q] << 1);
+        rec[TML_DSP_RQ_ROUND] = (int32_t)((uint32_t)1 << (rs - 1));
+        rec[TML_DSP_RQ_SHIFT] = rs;
+    }
+    return true;
+}
+
 /* The DSP kernels' loader limits (see tml/kernels/nn.h): dot products of
  * at most TML_DSP_MAX_K terms and folded biases within TML_DSP_MAX_BIAS,
  * so that tml_dsp_rq's shortcut is exact. Otherwise the reference kernels
@@ -206,6 +222,55 @@ static tml_status_t emit(tml_lower_ctx_t *ctx, tml_kernel_t kernel, const void *
     return tml_lower_emit(ctx, kernel, ins, 5, outs, scratch_len ? 2 : 1, params, params_len, -1);
 }
 
+/* Adds int8 weights (rows of new_w_len / rows bytes) and the requant
+ * records rq (rows of TML_DSP_RQ_LEN), then emits kernel: operands input,
+ * weights, rq | output [, scratch]. */
+static tml_status_t emit_rq(tml_lower_ctx_t *ctx, tml_kernel_t kernel, const void *params,
+                            size_t params_len, int32_t in_idx, int32_t out_idx,
+                            const int8_t *new_w, size_t new_w_len, int32_t rows,
+                            const int32_t *rq, uint32_t scratch_len)
+{
+    int32_t w_dims[2] = {rows, (int32_t)(new_w_len / (size_t)rows)};
+    int32_t rq_dims[2] = {rows, TML_DSP_RQ_LEN};
+    int32_t w_idx, rq_idx, outs[2] = {out_idx, -1};
+    tml_status_t st = tml_lower_add_const(ctx, "weights_dsp", TML_DT_I8, 2, w_dims, new_w,
+                                          new_w_len, &w_idx);
+    if (st == TML_OK)
+        st = tml_lower_add_const(ctx, "rq_dsp", TML_DT_I32, 2, rq_dims, rq,
+                                 (size_t)rows * TML_DSP_RQ_LEN * sizeof(int32_t), &rq_idx);
+    if (st == TML_OK && scratch_len)
+        st = tml_lower_add_scratch(ctx, scratch_len, &outs[1]);
+    if (st != TML_OK)
+        return st;
+    int32_t ins[3] = {in_idx, w_idx, rq_idx};
+    return tml_lower_emit(ctx, kernel, ins, 3, outs, scratch_len ? 2 : 1, params, params_len, -1);
+}
+
+/* The requant records of a conv node (tml_lower_dsp_rq_records) into *rq,
+ * or NULL when a channel's mult or shift is outside their ranges (or the
+ * mult/shift constants are not what the lowering made). */
+static tml_status_t conv_records(tml_lower_ctx_t *ctx, int32_t mult_idx, int32_t shift_idx,
+                                 const int32_t *folded, int32_t rows, int32_t **rq)
+{
+    *rq = NULL;
+    const tml_ir_tensor_t *m = &ctx->g->tensors[mult_idx];
+    const size_t n_mult = m->data_len / sizeof(int32_t);
+    if (!consts_ok(ctx, mult_idx, shift_idx) || (n_mult != 1 && n_mult != (size_t)rows))
+        return TML_OK;
+    int32_t *mult = copy_data(ctx, mult_idx, n_mult * sizeof(int32_t));
+    int32_t *shift = copy_data(ctx, shift_idx, n_mult * sizeof(int32_t));
+    int32_t *rec = tml_malloc((size_t)rows * TML_DSP_RQ_LEN * sizeof(int32_t));
+    tml_status_t st = TML_OK;
+    if (!mult || !shift || !rec)
+        st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory (or constant sizes disagree)");
+    else if (tml_lower_dsp_rq_records(folded, mult, shift, (int32_t)n_mult, rows, rec))
+        *rq = rec, rec = NULL;
+    tml_free(mult);
+    tml_free(shift);
+    tml_free(rec);
+    return st;
+}
+
 tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p,
                                 bool depthwise, int32_t in_idx, int32_t w_idx,
                                 int32_t mult_idx, int32_t shift_idx, int32_t bias_idx,
@@ -266,17 +331,31 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
         tml_kernel_t kernel = one ? TML_K_CONV2D_1X1_S8_DSP
                               : direct ? TML_K_CONV2D_DIRECT_S8_DSP
                                        : TML_K_CONV2D_S8_DSP;
-        uint32_t scratch = kernel == TML_K_CONV2D_S8_DSP ? tml_conv2d_s8_dsp_scratch_size(p) : 0u;
         /* Where the direct kernel would run, four pixels per pass over
          * int16 windows in scratch are about twice as fast; the scratch
          * (8 * k bytes) is kept to a few KiB. */
-        if (direct && k <= TML_CONV_4PX_MAX_K) {
-            kernel = TML_K_CONV2D_4PX_S8_DSP;
-            scratch = tml_conv2d_4px_s8_dsp_scratch_size(p);
+        const bool four_px = direct && k <= TML_CONV_4PX_MAX_K;
+        if (four_px)
             tml_lower_dsp_cross(w, out_c, k, wi);
-        }
-        st = emit(ctx, kernel, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx, TML_DT_I8,
-                  wi, (size_t)out_c * (size_t)k_pad, out_c, folded, scratch);
+        /* With TFLite's multipliers (all of them in practice) the kernels
+         * with widened activations and requant records take over from
+         * CONV2D_1X1_S8_DSP and CONV2D_S8_DSP. */
+        int32_t *rq = NULL;
+        if (kernel != TML_K_CONV2D_DIRECT_S8_DSP)
+            st = conv_records(ctx, mult_idx, shift_idx, folded, out_c, &rq);
+        if (st == TML_OK && rq)
+            st = emit_rq(ctx, one ? TML_K_CONV2D_1X1_S8_DSPW : TML_K_CONV2D_S8_DSPW, p,
+                         sizeof(*p), in_idx, out_idx, wi, (size_t)out_c * (size_t)k_pad, out_c,
+                         rq, one ? 0u : tml_conv2d_s8_dspw_scratch_size(p));
+        else if (st == TML_OK && four_px)
+            st = emit(ctx, TML_K_CONV2D_4PX_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx,
+                      shift_idx, TML_DT_I8, wi, (size_t)out_c * (size_t)k_pad, out_c, folded,
+                      tml_conv2d_4px_s8_dsp_scratch_size(p));
+        else if (st == TML_OK)
+            st = emit(ctx, kernel, p, sizeof(*p), in_idx, out_idx, mult_idx, shift_idx,
+                      TML_DT_I8, wi, (size_t)out_c * (size_t)k_pad, out_c, folded,
+                      kernel == TML_K_CONV2D_S8_DSP ? tml_conv2d_s8_dsp_scratch_size(p) : 0u);
+        tml_free(rq);
         tml_free(wi);
     }
     if (st == TML_OK)

@@ -116,6 +116,12 @@ tml_status_t tml_lower_dsp_conv_4px_set(tml_ir_graph_t *g, tml_lop_t *op, tml_ke
 void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r_step,
                              int32_t i_step, const int32_t *bias, int32_t input_offset,
                              int32_t *out);
+/* Requant records of the *_S8_DSPW kernels (tml/kernels/nn.h) into out
+ * [rows, TML_DSP_RQ_LEN]: folded bias, mult and shift per row (n_mult 1:
+ * one pair for all rows). false (out partly written) when a mult is below
+ * 2^30 or a right shift outside 1..TML_DSP_RQ_MAX_SHIFT. */
+bool tml_lower_dsp_rq_records(const int32_t *folded, const int32_t *mult, const int32_t *shift,
+                              int32_t n_mult, int32_t rows, int32_t *out);
 
 /* Node-scoped error: records "node N (OP): message" in ctx->err. */
 tml_status_t tml_lower_fail(tml_lower_ctx_t *ctx, tml_status_t status, const char *fmt, ...)

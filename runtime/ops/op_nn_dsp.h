@@ -28,4 +28,9 @@ tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind);
 /* The same for FC_S8_DSP. */
 tml_status_t tml_op_nn_check_fc_dsp(const tml_op_ctx_t *ctx);
 
+/* The same for CONV2D_S8_DSPW (im2col: scratch, any geometry) and
+ * CONV2D_1X1_S8_DSPW (not im2col): operands input, weights, rq records |
+ * output [, scratch] (op_nn_dspw_check.c). */
+tml_status_t tml_op_nn_check_conv_dspw(const tml_op_ctx_t *ctx, int im2col);
+
 #endif /* TML_OP_NN_DSP_H */

@@ -1,7 +1,7 @@
 /*
  * test_kernels_dsp.c - the int8 kernels for cores with the DSP extension
  * (CONV2D_S8_DSP, CONV2D_DIRECT_S8_DSP, CONV2D_4PX_S8_DSP, CONV2D_4PX_OUT_S8_DSP,
- * CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP) equal the
+ * CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP, CONV2D_S8_DSPW, CONV2D_1X1_S8_DSPW) equal the
  * reference kernels byte for byte on many random shapes and params
  * (strides, dilations, pads, odd channel counts, positive and negative
  * shifts, activation ranges, absent biases), on the host, where portable C
@@ -306,6 +306,146 @@ static void test_dwconv2d_dsp(void **state)
         run_conv_case(DWCONV);
 }
 
+/* CONV2D_S8_DSPW (one: false) and CONV2D_1X1_S8_DSPW (one: true) against
+ * the reference on random geometry: odd channel counts, k not a multiple
+ * of 4 or 8, odd pixel counts, strides, pads, dilations; outputs large
+ * enough for the 1x1 kernel to widen in the borrowed end of its output
+ * and small ones where every pixel takes its path without widening. The
+ * records come from tml_lower_dsp_rq_records (mult >= 2^30, right shifts
+ * 1..21, as TFLite's). */
+static void run_convw_case(bool one)
+{
+    tml_conv_params_t p;
+    while (!random_conv(&p, one ? CONV_1X1 : CONV)) {
+    }
+    if (one && rnd() % 2) /* wide rows: k of 4 * 5..16 */
+        p.in_c = 4 * rnd_in(5, 16);
+    const int32_t k = p.k_h * p.k_w * p.in_c, k_pad = (k + 3) & ~3;
+    const size_t in_len = (size_t)(p.n * p.in_h * p.in_w * p.in_c);
+    const size_t out_len = (size_t)(p.n * p.out_h * p.out_w * p.out_c);
+    int8_t *in = tml_malloc(in_len), *w = tml_malloc((size_t)(p.out_c * k));
+    int8_t *wi = tml_malloc((size_t)(p.out_c * k_pad));
+    int8_t *want = tml_malloc(out_len), *got = tml_malloc(out_len);
+    int32_t *mult = tml_malloc((size_t)p.out_c * 4), *shift = tml_malloc((size_t)p.out_c * 4);
+    int32_t *bias = tml_malloc((size_t)p.out_c * 4), *folded = tml_malloc((size_t)p.out_c * 4);
+    int32_t *rq = tml_malloc((size_t)p.out_c * TML_DSP_RQ_LEN * 4);
+    fill_s8(in, in_len);
+    fill_s8(w, (size_t)(p.out_c * k));
+    fill_requant(mult, shift, p.out_c);
+    for (int32_t i = 0; i < p.out_c; i++)
+        shift[i] = rnd_in(-TML_DSP_RQ_MAX_SHIFT, -1);
+    bool has_bias = rnd() % 4 != 0;
+    for (int32_t i = 0; i < p.out_c; i++)
+        bias[i] = rnd_in(-100000, 100000);
+    tml_conv2d_s8(&p, in, w, mult, shift, has_bias ? bias : NULL, want);
+    tml_lower_dsp_interleave(w, p.out_c, k, k_pad, 2, wi);
+    tml_lower_dsp_fold_bias(w, p.out_c, k, k, 1, has_bias ? bias : NULL, p.input_offset, folded);
+    assert_true(tml_lower_dsp_rq_records(folded, mult, shift, p.out_c, p.out_c, rq));
+
+    const tml_op_desc_t *d =
+        tml_op_find(one ? TML_K_CONV2D_1X1_S8_DSPW : TML_K_CONV2D_S8_DSPW);
+    assert_non_null(d);
+    call_t c;
+    memset(&c, 0, sizeof(c));
+    c.ctx.params = (const int32_t *)&p;
+    c.ctx.n_in = 3;
+    c.ctx.n_out = one ? 1 : 2;
+    uint32_t scratch_len = one ? 0 : tml_conv2d_s8_dspw_scratch_size(&p);
+    int8_t *scratch = tml_malloc(scratch_len ? scratch_len : 1);
+    arg(&c, 0, TML_DT_I8, (uint32_t)in_len, in, false);
+    arg(&c, 1, TML_DT_I8, (uint32_t)(p.out_c * k_pad), wi, true);
+    arg(&c, 2, TML_DT_I32, (uint32_t)(p.out_c * TML_DSP_RQ_LEN), rq, true);
+    arg(&c, 3, TML_DT_I8, (uint32_t)out_len, got, false);
+    if (!one)
+        arg(&c, 4, TML_DT_I8, scratch_len, scratch, false);
+    assert_int_equal(d->check(&c.ctx), TML_OK);
+    memset(got, 0x5A, out_len);
+    d->eval(&c.ctx);
+    for (size_t i = 0; i < out_len; i++)
+        if (want[i] != got[i])
+            fail_msg("%s n%d %dx%dx%d -> %dx%dx%d k%dx%d s%d,%d d%d,%d pad %d,%d,%d,%d: "
+                     "byte %zu is %d, reference %d",
+                     d->name, p.n, p.in_h, p.in_w, p.in_c, p.out_h, p.out_w, p.out_c, p.k_h,
+                     p.k_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top,
+                     p.pad_left, p.pad_bottom, p.pad_right, i, want[i], got[i]);
+
+    /* Refusals: a record's shift or multiplier out of range, misaligned
+     * weights, the old operand list, scratch too small or misaligned. */
+    call_t bad = c;
+    int32_t r0[TML_DSP_RQ_LEN];
+    memcpy(r0, rq, sizeof(r0));
+    rq[TML_DSP_RQ_SHIFT] = rnd() % 2 ? 0 : TML_DSP_RQ_MAX_SHIFT + 1;
+    assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    memcpy(rq, r0, sizeof(r0));
+    rq[TML_DSP_RQ_MULT2] = 0x40000000;
+    assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    memcpy(rq, r0, sizeof(r0));
+    bad.ctx.data[1] = wi + 2;
+    assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    bad = c;
+    bad.ctx.n_in = 5;
+    assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    if (!one) {
+        bad = c;
+        bad.t[4].byte_len = scratch_len - 1;
+        bad.ctx.t[4] = &bad.t[4];
+        assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+        bad = c;
+        bad.ctx.data[4] = scratch + 1;
+        assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    }
+    assert_int_equal(d->check(&c.ctx), TML_OK);
+    tml_free(scratch);
+    tml_free(in);
+    tml_free(w);
+    tml_free(wi);
+    tml_free(want);
+    tml_free(got);
+    tml_free(mult);
+    tml_free(shift);
+    tml_free(bias);
+    tml_free(folded);
+    tml_free(rq);
+}
+
+static void test_conv2d_dspw(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_convw_case(false);
+}
+
+static void test_conv2d_1x1_dspw(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N_CASES; i++)
+        run_convw_case(true);
+}
+
+/* Records exist only for TFLite-range multipliers and right shifts. */
+static void test_rq_records_ranges(void **state)
+{
+    (void)state;
+    const int32_t folded[1] = {1000};
+    int32_t rq[TML_DSP_RQ_LEN];
+    int32_t mult = 0x40000000, shift = -1;
+    assert_true(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
+    assert_int_equal(rq[TML_DSP_RQ_BIAS], 1000);
+    assert_int_equal(rq[TML_DSP_RQ_MULT2], INT32_MIN);
+    assert_int_equal(rq[TML_DSP_RQ_ROUND], 1);
+    assert_int_equal(rq[TML_DSP_RQ_SHIFT], 1);
+    shift = -TML_DSP_RQ_MAX_SHIFT;
+    assert_true(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
+    assert_int_equal(rq[TML_DSP_RQ_ROUND], 1 << 29);
+    shift = -TML_DSP_RQ_MAX_SHIFT - 1;
+    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
+    shift = 0;
+    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
+    shift = -3;
+    mult = 0x3FFFFFFF;
+    assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
+}
+
 static void test_fc_dsp(void **state)
 {
     (void)state;
@@ -392,8 +532,10 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tml_test_leak_setup, tml_test_leak_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp), T(test_conv2d_4px_dsp), T(test_conv2d_4px_out_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
-        T(test_requant_extremes),
+        T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp),
+        T(test_conv2d_4px_dsp), T(test_conv2d_4px_out_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
+        T(test_requant_extremes), T(test_conv2d_dspw), T(test_conv2d_1x1_dspw),
+        T(test_rq_records_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

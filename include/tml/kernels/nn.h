@@ -208,6 +208,38 @@ void tml_fc_s8_dsp(const tml_fc_params_t *p, const int8_t *input, const int8_t *
                    const int32_t *mult, const int32_t *shift, const int32_t *bias,
                    int8_t *output);
 
+/* ---- DSP convolutions with widened activations and requant records -----
+ * The same results again, faster (tml_dsp_gemm.h): each pixel's inputs are
+ * widened to int16 once for all output channels, and each channel's
+ * requantization is one record laid out offline instead of mult, shift and
+ * bias, TML_DSP_RQ_LEN int32 per channel:
+ *   BIAS   the folded bias (as above)
+ *   MULT2  2 * mult - 2^32 (mult in [2^30, 2^31), so a negative even int32)
+ *   ROUND  1 << (RSHIFT - 1)
+ *   RSHIFT -shift, in 1..30
+ * (tml_dsp_gemm.h: tml_dsp_rq_shifted). The compiler uses these kernels
+ * when every channel's mult and shift are in those ranges, as TFLite's
+ * nearly always are (a multiplier's shift is 0 or positive only for a
+ * scale above 1/2).
+ *
+ * CONV2D_1X1_S8_DSPW: as CONV2D_1X1_S8_DSP (in_c a multiple of 4, weights
+ *   pair-interleaved [out_c, in_c]): inputs [input, weights, rq int32
+ *   [out_c, TML_DSP_RQ_LEN]], outputs [output]. No scratch: two widened
+ *   pixels (4 * in_c bytes) borrow the end of the output until it is
+ *   written; the last pixels take a path without widening.
+ * CONV2D_S8_DSPW: any CONV2D_S8 geometry, weights as CONV2D_S8_DSP:
+ *   inputs [input, weights, rq], outputs [output, scratch int8
+ *   [tml_conv2d_s8_dspw_scratch_size()]: a widened pair of im2col rows and
+ *   the int8 row they are built from].
+ */
+enum { TML_DSP_RQ_BIAS, TML_DSP_RQ_MULT2, TML_DSP_RQ_ROUND, TML_DSP_RQ_SHIFT, TML_DSP_RQ_LEN };
+#define TML_DSP_RQ_MAX_SHIFT 30
+void tml_conv2d_1x1_s8_dspw(const tml_conv_params_t *p, const int8_t *input,
+                            const int8_t *weights, const int32_t *rq, int8_t *output);
+uint32_t tml_conv2d_s8_dspw_scratch_size(const tml_conv_params_t *p);
+void tml_conv2d_s8_dspw(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
+                        const int32_t *rq, int8_t *output, int8_t *scratch);
+
 #ifdef __cplusplus
 }
 #endif
