@@ -46,6 +46,7 @@ static const char *const params_types[] = {
     [TML_K_DWCONV2D_S8_DSP] = "tml_conv_params_t", [TML_K_FC_S8_DSP] = "tml_fc_params_t",
     [TML_K_CONV2D_DIRECT_S8_DSP] = "tml_conv_params_t",
     [TML_K_ADD_S8_LUT] = "tml_add_s8_params_t",
+    [TML_K_DWCONV2D_3X3_S8_DSP] = "tml_conv_params_t",
     [TML_K_CONV2D_S8_INPLACE] = "tml_conv_inplace_params_t",
     [TML_K_DWCONV2D_S8_INPLACE] = "tml_conv_inplace_params_t",
 };

@@ -102,6 +102,9 @@ int32_t tml_lower_f32_word(float value);
 void tml_lower_dsp_interleave(const int8_t *w, int32_t rows, int32_t k, int32_t k_pad,
                               int group, int8_t *out);
 void tml_lower_dsp_dw_weights(const int8_t *w, int32_t taps, int32_t c, int16_t *out);
+/* DWCONV2D_3X3_S8_DSP: w is [9, c] (any c), out int16 [ceil(c / 4) * 48]
+ * as tml/kernels/nn.h lays it out (doubled, paired, zero past c). */
+void tml_lower_dsp_dw3x3_weights(const int8_t *w, int32_t c, int16_t *out);
 /* Folded bias (tml/kernels/nn.h): out[r] = bias[r] (0 if bias is NULL) +
  * input_offset * sum of weights of output r, in mod-2^32 arithmetic. The
  * weights of output r are w[r * r_step + i * i_step] for i < n. */

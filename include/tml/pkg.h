@@ -90,7 +90,8 @@ typedef enum tml_kernel {
     TML_K_FC_S8_DSP = 42,
     TML_K_CONV2D_DIRECT_S8_DSP = 43,
     TML_K_ADD_S8_LUT = 44,        /* ADD_S8 with the input rescales tabulated */
-    /* 45..49 reserved for further DSP kernels; 50..59 memory-saving kernels */
+    TML_K_DWCONV2D_3X3_S8_DSP = 45, /* 3x3 depthwise, input re-paired in a stack ring */
+    /* 46..49 reserved for further DSP kernels; 50..59 memory-saving kernels */
     TML_K_CONV2D_S8_INPLACE = 50, /* output may overlap input: tml/kernels/inplace.h */
     TML_K_DWCONV2D_S8_INPLACE = 51,
     TML_K_COUNT

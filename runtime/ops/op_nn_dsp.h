@@ -17,6 +17,7 @@ enum tml_op_dsp_conv_kind {
     TML_OP_DSP_CONV_1X1,  /* CONV2D_1X1_S8_DSP */
     TML_OP_DSP_DWCONV,    /* DWCONV2D_S8_DSP */
     TML_OP_DSP_CONV_DIRECT, /* CONV2D_DIRECT_S8_DSP */
+    TML_OP_DSP_DWCONV_3X3, /* DWCONV2D_3X3_S8_DSP */
 };
 
 /* TML_OK when the operands and params of a DSP conv kernel of this kind

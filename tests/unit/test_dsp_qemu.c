@@ -76,8 +76,9 @@ static void host_bit_exact(void **state)
         compile_dsp(models[m].dir, "mps2-an386", &c);
         int n_dsp = 0;
         for (int i = 0; i < c.lowered.n_ops; i++)
-            n_dsp += c.lowered.ops[i].kernel >= TML_K_CONV2D_S8_DSP &&
-                     c.lowered.ops[i].kernel <= TML_K_CONV2D_DIRECT_S8_DSP;
+            n_dsp += (c.lowered.ops[i].kernel >= TML_K_CONV2D_S8_DSP &&
+                      c.lowered.ops[i].kernel <= TML_K_CONV2D_DIRECT_S8_DSP) ||
+                     c.lowered.ops[i].kernel == TML_K_DWCONV2D_3X3_S8_DSP;
         assert_true(n_dsp > 0);
         if (c.plan.arena_len > models[m].max_arena)
             fail_msg("%s: arena %u bytes, target %u", models[m].dir, (unsigned)c.plan.arena_len,
