@@ -36,139 +36,141 @@
 #define DW3_INLINE static inline
 #endif
 
+/* Hides where p points from the optimizer (no code). */
+#if defined(__GNUC__)
+#define DW3_OPAQUE(p) __asm__("" : "+r"(p))
+#else
+#define DW3_OPAQUE(p) ((void)0)
+#endif
+
 /* Pair groups (2 input columns) per ring row: the column tile is
  * 2 * RING_GROUPS - 2 outputs at stride 1, RING_GROUPS - 1 at stride 2. */
-#define RING_GROUPS 10
-/* Words of one pass (2 channels) of a ring row, and of a whole ring row
- * (slot): [pass 0: groups x (ch c, c+1)][pass 1: groups x (ch c+2, c+3)]. */
-#define PASS_WORDS (2 * RING_GROUPS)
-#define SLOT_WORDS (2 * PASS_WORDS)
-/* Words of one pass of one kernel row's weights: (w0, w1), (w1, w2) of each
- * of the pass's 2 channels. */
-#define ROW_W_WORDS 4
+#define RING_GROUPS 14
+/* Words of one ring row (slot): for each of the group's 4 channels,
+ * RING_GROUPS pairs. */
+#define SLOT_WORDS (4 * RING_GROUPS)
 
-/* Requantization of one channel: the accumulator's start (2 * folded bias)
- * and what rq2 needs. */
-typedef struct dw3_rq {
+/* One channel: its kernel rows' weight pairs (w0, w1), (w1, w2) as rows
+ * 0, 1, 2, 0, 1 (a rotation reads 3 from row (3 - slot of row 0) % 3),
+ * and its requantization: the accumulator's start (2 * folded bias) and
+ * what rq2 needs. */
+typedef struct dw3_chan {
+    uint32_t w[5 * 2];
     uint32_t bias;
     int32_t mult;
     uint32_t rc;
     int32_t rs;
-} dw3_rq_t;
+} dw3_chan_t;
 
-/* tml_dsp_rq of acc (before clamping) from acc2 = 2 * acc: SMMLAR(acc2,
- * mult, rc) = rc + (acc * mult + 2^30) >> 31 exactly, then the same sign
- * adjustment and shift. The loader bounds |acc2| by 2^29 + 2^19 and rs by
- * 23, so |v + rc| < 2^28.01 + 255 * 2^22 < 2^31: no step wraps. */
-DW3_INLINE int32_t rq2(uint32_t acc2, const dw3_rq_t *q)
+/* tml_dsp_rq of acc from acc2 = 2 * acc, saturated to int8 (or clamped):
+ * SMMLAR(acc2, mult, rc) = rc + (acc * mult + 2^30) >> 31 exactly, then
+ * the same sign adjustment and shift. The loader bounds |acc2| by
+ * 2^29 + 2^19 and rs by 23, so |v + rc| < 2^28.01 + 255 * 2^22 < 2^31: no
+ * step wraps. */
+DW3_INLINE int8_t rq2(uint32_t acc2, uint32_t mult, uint32_t rc, int32_t rs, int clamp,
+                      int32_t lo, int32_t hi)
 {
-    int32_t t = (int32_t)tml_smmlar(acc2, (uint32_t)q->mult, q->rc);
+    int32_t t = (int32_t)tml_smmlar(acc2, mult, rc);
     t += (int32_t)acc2 >> 31;
-    return t >> q->rs;
+    t >>= rs;
+    return (int8_t)(clamp ? tml_clamp_i32(t, lo, hi) : tml_ssat8(t));
 }
 
-/* Requantizes the accumulators of 2 channels of one pixel and stores them
- * (2 bytes, any alignment). */
-DW3_INLINE void store2(int8_t *out, uint32_t acc_a, uint32_t acc_b, const dw3_rq_t *q, int clamp,
-                       int32_t lo, int32_t hi)
+/* One kernel row's share of 4 adjacent outputs a[0..3] (see dw3_row). */
+DW3_INLINE void taps_4(const uint32_t *rk, const uint32_t *wk, uint32_t *a, int stride2)
 {
-    int32_t a = rq2(acc_a, &q[0]), b = rq2(acc_b, &q[1]);
-    if (clamp) {
-        a = tml_clamp_i32(a, lo, hi);
-        b = tml_clamp_i32(b, lo, hi);
-    } else {
-        a = tml_ssat8(a);
-        b = tml_ssat8(b);
-    }
-    /* little-endian, as the word loads of 4 channels assume */
-    uint16_t v = (uint16_t)(((uint32_t)a & 0xFFu) | ((uint32_t)b & 0xFFu) << 8);
-    __builtin_memcpy(out, &v, 2);
-}
-
-/* One kernel row's share of 2 adjacent outputs (accumulators a[pixel *
- * 2 + channel]) from ring row rs (3 pair groups from the first output's)
- * and the row's weights ws. */
-DW3_INLINE void taps_2x2(const uint32_t *rs, const uint32_t *ws, uint32_t *a, int stride2)
-{
-    uint32_t h0, h1, h2, h3, w01, w12;
-    tml_dsp_load64(rs, &h0, &h1);     /* group 0: channels 0, 1 */
-    tml_dsp_load64(rs + 2, &h2, &h3); /* group 1 */
-    tml_dsp_load64(ws, &w01, &w12);
+    uint32_t w01, w12, h0, h1, h2;
+    tml_dsp_load64(wk, &w01, &w12);
+    tml_dsp_load64(rk, &h0, &h1);
     a[0] = tml_smlad(h0, w01, a[0]);
-    a[0] = tml_smlabt(h2, w12, a[0]);
+    a[0] = tml_smlabt(h1, w12, a[0]);
     if (stride2) {
-        a[2] = tml_smlad(h2, w01, a[2]);
+        a[1] = tml_smlad(h1, w01, a[1]);
+        tml_dsp_load64(rk + 2, &h0, &h2);
+        a[1] = tml_smlabt(h0, w12, a[1]);
+        a[2] = tml_smlad(h0, w01, a[2]);
+        a[2] = tml_smlabt(h2, w12, a[2]);
+        a[3] = tml_smlad(h2, w01, a[3]);
+        a[3] = tml_smlabt(rk[4], w12, a[3]);
     } else {
-        a[2] = tml_smlatb(h0, w01, a[2]);
-        a[2] = tml_smlad(h2, w12, a[2]);
-    }
-    tml_dsp_load64(ws + 2, &w01, &w12);
-    a[1] = tml_smlad(h1, w01, a[1]);
-    a[1] = tml_smlabt(h3, w12, a[1]);
-    if (stride2) {
-        a[3] = tml_smlad(h3, w01, a[3]);
-        tml_dsp_load64(rs + 4, &h0, &h1); /* group 2 */
-        a[3] = tml_smlabt(h1, w12, a[3]);
-        tml_dsp_load64(ws, &w01, &w12);
-        a[2] = tml_smlabt(h0, w12, a[2]);
-    } else {
+        a[1] = tml_smlatb(h0, w01, a[1]);
+        a[1] = tml_smlad(h1, w12, a[1]);
+        h2 = rk[2];
+        a[2] = tml_smlad(h1, w01, a[2]);
+        a[2] = tml_smlabt(h2, w12, a[2]);
         a[3] = tml_smlatb(h1, w01, a[3]);
-        a[3] = tml_smlad(h3, w12, a[3]);
+        a[3] = tml_smlad(h2, w12, a[3]);
     }
 }
 
-/* The same for one output (either stride): 2 pair groups. */
-DW3_INLINE void taps_1x2(const uint32_t *rs, const uint32_t *ws, uint32_t *a)
+/* One kernel row's share of one output: pairs rk[0], rk[1]; odd: the
+ * output's window starts at the high half of rk[0] (stride 1). */
+DW3_INLINE uint32_t taps_1(const uint32_t *rk, const uint32_t *wk, uint32_t a, int odd)
 {
-    uint32_t h0, h1, h2, h3, w01, w12;
-    tml_dsp_load64(rs, &h0, &h1);
-    tml_dsp_load64(rs + 2, &h2, &h3);
-    tml_dsp_load64(ws, &w01, &w12);
-    a[0] = tml_smlad(h0, w01, a[0]);
-    a[0] = tml_smlabt(h2, w12, a[0]);
-    tml_dsp_load64(ws + 2, &w01, &w12);
-    a[1] = tml_smlad(h1, w01, a[1]);
-    a[1] = tml_smlabt(h3, w12, a[1]);
+    if (odd)
+        return tml_smlad(rk[1], wk[1], tml_smlatb(rk[0], wk[0], a));
+    return tml_smlabt(rk[1], wk[1], tml_smlad(rk[0], wk[0], a));
 }
 
-/* n_out outputs of one pass (2 channels) along a row, from ring (pass
- * slice, slot 0, group 0 of the tile; slot k is SLOT_WORDS further) and
- * w (3 kernel rows of ROW_W_WORDS, in slot order). out: the first output
- * pixel's 2 channels, pixels out_step bytes apart. */
-DW3_INLINE void dw3_row(const uint32_t *ring, const uint32_t *w, const dw3_rq_t *q, int8_t *out,
+/* n_out outputs of one channel along a row, from r (the channel's pairs
+ * in ring slot 0 from the tile's first group; slot k is k * SLOT_WORDS
+ * further) and w (3 kernel rows of 2 weight words, in slot order). out:
+ * the first output, the next ones out_step bytes apart. 4 outputs at a
+ * time; per kernel row (h_i the pair of input columns (2i, 2i + 1) from
+ * the first output's window):
+ *   stride 1: out 0 = h0 . w01 + lo h1 * w2    out 1 = hi h0 * w0 + h1 . w12
+ *             out 2 = h1 . w01 + lo h2 * w2    out 3 = hi h1 * w0 + h2 . w12
+ *   stride 2: out k = h_k . w01 + lo h_k+1 * w2 */
+DW3_INLINE void dw3_row(const uint32_t *r, const uint32_t *w, const dw3_chan_t *q, int8_t *out,
                         int32_t out_step, int32_t n_out, int stride2, int clamp, int32_t lo,
                         int32_t hi)
 {
-    const uint32_t *r = ring;
     int32_t o = 0;
-    for (; o + 2 <= n_out; o += 2, r += stride2 ? 4 : 2, out += 2 * out_step) {
-        /* a[pixel * 2 + channel of the pass] */
-        uint32_t a[4] = {q[0].bias, q[1].bias, q[0].bias, q[1].bias};
-        taps_2x2(r, w, a, stride2);
-        taps_2x2(r + SLOT_WORDS, w + ROW_W_WORDS, a, stride2);
-        taps_2x2(r + 2 * SLOT_WORDS, w + 2 * ROW_W_WORDS, a, stride2);
-        store2(out, a[0], a[1], q, clamp, lo, hi);
-        store2(out + out_step, a[2], a[3], q, clamp, lo, hi);
+    for (; o + 4 <= n_out; o += 4, r += stride2 ? 4 : 2, out += 4 * out_step) {
+        /* Re-read the constants each time rather than keep them live
+         * across the loop (which only spills them). */
+        DW3_OPAQUE(w);
+        DW3_OPAQUE(q);
+        uint32_t a[4] = {q->bias, q->bias, q->bias, q->bias};
+        taps_4(r, w, a, stride2);
+        taps_4(r + SLOT_WORDS, w + 2, a, stride2);
+        taps_4(r + 2 * SLOT_WORDS, w + 4, a, stride2);
+        /* into locals: the int8 stores could alias q */
+        const uint32_t mult = (uint32_t)q->mult, rc = q->rc;
+        const int32_t rs = q->rs;
+        out[0] = rq2(a[0], mult, rc, rs, clamp, lo, hi);
+        out[out_step] = rq2(a[1], mult, rc, rs, clamp, lo, hi);
+        out[2 * out_step] = rq2(a[2], mult, rc, rs, clamp, lo, hi);
+        out[3 * out_step] = rq2(a[3], mult, rc, rs, clamp, lo, hi);
     }
-    if (o < n_out) { /* the last, odd output */
-        uint32_t a[2] = {q[0].bias, q[1].bias};
-        taps_1x2(r, w, a);
-        taps_1x2(r + SLOT_WORDS, w + ROW_W_WORDS, a);
-        taps_1x2(r + 2 * SLOT_WORDS, w + 2 * ROW_W_WORDS, a);
-        store2(out, a[0], a[1], q, clamp, lo, hi);
+    /* the last n_out % 4, one at a time: output o starts at pair o / 2
+     * (stride 1) or o (stride 2) */
+    for (; o < n_out; o++, out += out_step) {
+        const uint32_t *ro = r + (stride2 ? o % 4 : (o % 4) / 2);
+        uint32_t a = q->bias;
+        if (!stride2 && (o & 1)) {
+            a = taps_1(ro, w, a, 1);
+            a = taps_1(ro + SLOT_WORDS, w + 2, a, 1);
+            a = taps_1(ro + 2 * SLOT_WORDS, w + 4, a, 1);
+        } else {
+            a = taps_1(ro, w, a, 0);
+            a = taps_1(ro + SLOT_WORDS, w + 2, a, 0);
+            a = taps_1(ro + 2 * SLOT_WORDS, w + 4, a, 0);
+        }
+        out[0] = rq2(a, (uint32_t)q->mult, q->rc, q->rs, clamp, lo, hi);
     }
 }
 
 /* Pair group i of a ring row from the words of columns x (a) and x+1 (b):
- * (x, x+1) of channels 0 and 1 in pass 0, of 2 and 3 in pass 1. */
+ * (x, x+1) of each of the 4 channels. */
 DW3_INLINE void put_group(uint32_t a, uint32_t b, uint32_t *d)
 {
     const uint32_t lo = tml_pkhbt16(a, b); /* a0 a1 b0 b1 */
     const uint32_t hi = tml_pkhtb16(b, a); /* a2 a3 b2 b3 */
     d[0] = tml_sxtb16(lo);
-    d[1] = tml_sxtb16_ror8(lo);
-    d[PASS_WORDS] = tml_sxtb16(hi);
-    d[PASS_WORDS + 1] = tml_sxtb16_ror8(hi);
+    d[RING_GROUPS] = tml_sxtb16_ror8(lo);
+    d[2 * RING_GROUPS] = tml_sxtb16(hi);
+    d[3 * RING_GROUPS] = tml_sxtb16_ror8(hi);
 }
 
 /* The 4 channels at column x of row (column 0 of the group's first
@@ -184,7 +186,7 @@ static void dw3_format(const int8_t *row, int32_t x0, int32_t n_grp, int32_t in_
                        uint32_t zp4, uint32_t *dst)
 {
     int32_t i = 0, x = x0;
-    for (; i < n_grp && x < 0; i++, x += 2, dst += 2)
+    for (; i < n_grp && x < 0; i++, x += 2, dst++)
         put_group(col_word(row, x, in_w, c_n, zp4), col_word(row, x + 1, in_w, c_n, zp4), dst);
     if (i < n_grp && x + 1 < in_w) { /* both columns inside */
         const int8_t *px = row + (intptr_t)x * c_n;
@@ -194,10 +196,10 @@ static void dw3_format(const int8_t *row, int32_t x0, int32_t n_grp, int32_t in_
             n = n_grp - i;
         i += n;
         x += 2 * n;
-        for (; n > 0; n--, px += step, dst += 2)
+        for (; n > 0; n--, px += step, dst++)
             put_group(tml_dsp_load32(px), tml_dsp_load32(px + c_n), dst);
     }
-    for (; i < n_grp; i++, x += 2, dst += 2)
+    for (; i < n_grp; i++, x += 2, dst++)
         put_group(col_word(row, x, in_w, c_n, zp4), col_word(row, x + 1, in_w, c_n, zp4), dst);
 }
 
@@ -206,7 +208,7 @@ static void dw3_format(const int8_t *row, int32_t x0, int32_t n_grp, int32_t in_
 static void dw3_format_part(const int8_t *row, int32_t x0, int32_t n_grp, int32_t in_w,
                             int32_t c_n, int32_t n_ch, uint32_t zp4, uint32_t *dst)
 {
-    for (int32_t i = 0; i < n_grp; i++, dst += 2) {
+    for (int32_t i = 0; i < n_grp; i++, dst++) {
         uint32_t v[2] = {zp4, zp4};
         for (int k = 0; k < 2; k++) {
             const int32_t x = x0 + 2 * i + k;
@@ -219,37 +221,22 @@ static void dw3_format_part(const int8_t *row, int32_t x0, int32_t n_grp, int32_
     }
 }
 
-/* Constants of one pass (2 channels) of a group. */
-typedef struct dw3_pass {
-    uint32_t w[5 * ROW_W_WORDS]; /* kernel rows 0, 1, 2, 0, 1 */
-    dw3_rq_t rq[2];
-} dw3_pass_t;
-
-/* Loads the group of channels c0.. (n_ch of them): weights int16
- * [group][pass][kernel row][channel][4] (4-byte aligned), requantization. */
+/* Loads the n_ch channels from c0: weights int16 [group][pass][kernel
+ * row][channel of the pass][4] (4-byte aligned), requantization. */
 static void dw3_group(const tml_conv_params_t *p, const int16_t *weights, const int32_t *mult,
                       const int32_t *shift, const int32_t *bias, int32_t c0, int32_t n_ch,
-                      dw3_pass_t *ps)
+                      dw3_chan_t *ch)
 {
     const int16_t *wg = weights + (intptr_t)c0 * 12;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int j = 0; j < n_ch; j++) {
+        dw3_chan_t *q = &ch[j];
+        const int32_t c = c0 + j;
         for (int k = 0; k < 5; k++)
-            __builtin_memcpy(&ps[pass].w[k * ROW_W_WORDS],
-                             wg + (pass * 3 + k % 3) * 2 * ROW_W_WORDS, 4 * ROW_W_WORDS);
-        for (int j = 0; j < 2; j++) {
-            const int32_t c = c0 + 2 * pass + j;
-            dw3_rq_t *q = &ps[pass].rq[j];
-            if (2 * pass + j < n_ch) {
-                q->bias = (uint32_t)bias[c];
-                q->mult = mult[c];
-                q->rs = -shift[c];
-                q->rc = (uint32_t)(2 * p->output_offset + 1) << (q->rs - 1);
-            } else { /* computed, never stored */
-                q->bias = q->rc = 0;
-                q->mult = 0;
-                q->rs = 1;
-            }
-        }
+            __builtin_memcpy(&q->w[2 * k], wg + ((j / 2 * 3 + k % 3) * 2 + j % 2) * 4, 8);
+        q->bias = (uint32_t)bias[c];
+        q->mult = mult[c];
+        q->rs = -shift[c];
+        q->rc = (uint32_t)(2 * p->output_offset + 1) << (q->rs - 1);
     }
 }
 
@@ -265,17 +252,18 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const int8_t *input, const 
     const uint32_t zp4 = ((uint32_t)-p->input_offset & 0xFFu) * 0x01010101u;
     const uint32_t zp_pair = ((uint32_t)-p->input_offset & 0xFFFFu) * 0x10001u;
     uint32_t ring[3 * SLOT_WORDS];
-    dw3_pass_t ps[2];
-    int8_t part[4 * (2 * RING_GROUPS - 2)]; /* outputs of a partial group: 4 per pixel */
+    dw3_chan_t ch[4];
     for (int32_t b = 0; b < p->n; b++) {
         const int8_t *in_b = input + (intptr_t)b * in_h * in_w * c_n;
         int8_t *out_b = output + (intptr_t)b * out_h * out_w * c_n;
         for (int32_t c0 = 0; c0 < c_n; c0 += 4) {
             const int32_t n_ch = c_n - c0 < 4 ? c_n - c0 : 4;
-            dw3_group(p, weights, mult, shift, bias, c0, n_ch, ps);
+            dw3_group(p, weights, mult, shift, bias, c0, n_ch, ch);
             for (int32_t ox0 = 0; ox0 < out_w; ox0 += tile) {
                 const int32_t n_out = out_w - ox0 < tile ? out_w - ox0 : tile;
                 const int32_t x0 = ox0 * p->stride_w - p->pad_left;
+                /* pairs read: stride 1 up to (n_out + 1) / 2 (rounded
+                 * up to 4 outputs: reads past n_out stay in the ring) */
                 const int32_t n_grp = stride2 ? n_out + 1 : (n_out + 3) / 2;
                 int32_t slot_iy[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
                 int32_t y3 = 0; /* (oy * sh) % 3: the slot of kernel row 0 */
@@ -289,30 +277,22 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const int8_t *input, const 
                         slot_iy[slot] = iy;
                         uint32_t *dst = ring + slot * SLOT_WORDS;
                         if ((uint32_t)iy >= (uint32_t)in_h) {
-                            for (int32_t i = 0; i < 2 * n_grp; i++)
-                                dst[i] = dst[PASS_WORDS + i] = zp_pair;
+                            for (int32_t i = 0; i < SLOT_WORDS; i++)
+                                dst[i] = zp_pair;
                             continue;
                         }
                         const int8_t *row = in_b + (intptr_t)iy * in_w * c_n + c0;
-                        if (n_ch == 4) {
+                        if (n_ch == 4)
                             dw3_format(row, x0, n_grp, in_w, c_n, zp4, dst);
-                        } else {
+                        else
                             dw3_format_part(row, x0, n_grp, in_w, c_n, n_ch, zp4, dst);
-                        }
                     }
                     const int32_t start = y3 ? 3 - y3 : 0;
                     /* out is [n, out_h, out_w, c_n] */
                     int8_t *out = out_b + ((intptr_t)oy * out_w + ox0) * c_n + c0;
-                    int8_t *dst = n_ch == 4 ? out : part;
-                    const int32_t dst_step = n_ch == 4 ? c_n : 4;
-                    for (int pass = 0; pass < 2 && 2 * pass < n_ch; pass++)
-                        dw3_row(ring + pass * PASS_WORDS, &ps[pass].w[start * ROW_W_WORDS],
-                                ps[pass].rq, dst + 2 * pass, dst_step, n_out, stride2, clamp, lo,
-                                hi);
-                    if (n_ch < 4)
-                        for (int32_t i = 0; i < n_out; i++)
-                            for (int32_t j = 0; j < n_ch; j++)
-                                out[(intptr_t)i * c_n + j] = part[4 * i + j];
+                    for (int32_t j = 0; j < n_ch; j++)
+                        dw3_row(ring + j * RING_GROUPS, &ch[j].w[2 * start], &ch[j], out + j,
+                                c_n, n_out, stride2, clamp, lo, hi);
                     y3 += sh;
                     while (y3 >= 3)
                         y3 -= 3;
