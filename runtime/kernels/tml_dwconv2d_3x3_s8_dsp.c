@@ -174,65 +174,96 @@ DW3_INLINE void put_group(uint32_t a, uint32_t b, uint32_t *d)
 }
 
 /* The 4 channels at column x of row (column 0 of the group's first
- * channel), or the zero point outside [0, in_w). */
-DW3_INLINE uint32_t col_word(const int8_t *row, int32_t x, int32_t in_w, int32_t c_n, uint32_t zp4)
+ * channel; columns col_step bytes apart), or the zero point outside
+ * [0, n_cols). */
+DW3_INLINE uint32_t col_word(const int8_t *row, int32_t x, int32_t n_cols, int32_t col_step,
+                             uint32_t zp4)
 {
-    return (uint32_t)x < (uint32_t)in_w ? tml_dsp_load32(row + (intptr_t)x * c_n) : zp4;
+    return (uint32_t)x < (uint32_t)n_cols ? tml_dsp_load32(row + (intptr_t)x * col_step) : zp4;
 }
 
 /* Formats one ring row (slot dst) of a full group of 4 channels: n_grp
  * groups of input columns (x0 + 2i, x0 + 2i + 1) of row. */
-static void dw3_format(const int8_t *row, int32_t x0, int32_t n_grp, int32_t in_w, int32_t c_n,
-                       uint32_t zp4, uint32_t *dst)
+static void dw3_format(const int8_t *row, int32_t x0, int32_t n_grp, int32_t n_cols,
+                       int32_t col_step, uint32_t zp4, uint32_t *dst)
 {
     int32_t i = 0, x = x0;
     for (; i < n_grp && x < 0; i++, x += 2, dst++)
-        put_group(col_word(row, x, in_w, c_n, zp4), col_word(row, x + 1, in_w, c_n, zp4), dst);
-    if (i < n_grp && x + 1 < in_w) { /* both columns inside */
-        const int8_t *px = row + (intptr_t)x * c_n;
-        const int32_t step = 2 * c_n;
-        int32_t n = (in_w - x) / 2;
+        put_group(col_word(row, x, n_cols, col_step, zp4),
+                  col_word(row, x + 1, n_cols, col_step, zp4), dst);
+    if (i < n_grp && x + 1 < n_cols) { /* both columns inside */
+        const int8_t *px = row + (intptr_t)x * col_step;
+        const int32_t step = 2 * col_step;
+        int32_t n = (n_cols - x) / 2;
         if (n > n_grp - i)
             n = n_grp - i;
         i += n;
         x += 2 * n;
         for (; n > 0; n--, px += step, dst++)
-            put_group(tml_dsp_load32(px), tml_dsp_load32(px + c_n), dst);
+            put_group(tml_dsp_load32(px), tml_dsp_load32(px + col_step), dst);
     }
     for (; i < n_grp; i++, x += 2, dst++)
-        put_group(col_word(row, x, in_w, c_n, zp4), col_word(row, x + 1, in_w, c_n, zp4), dst);
+        put_group(col_word(row, x, n_cols, col_step, zp4),
+                  col_word(row, x + 1, n_cols, col_step, zp4), dst);
 }
 
 /* The same for the last n_ch < 4 channels (byte loads: a word could leave
  * the input); the missing channels are the zero point. */
-static void dw3_format_part(const int8_t *row, int32_t x0, int32_t n_grp, int32_t in_w,
-                            int32_t c_n, int32_t n_ch, uint32_t zp4, uint32_t *dst)
+static void dw3_format_part(const int8_t *row, int32_t x0, int32_t n_grp, int32_t n_cols,
+                            int32_t col_step, int32_t n_ch, uint32_t zp4, uint32_t *dst)
 {
     for (int32_t i = 0; i < n_grp; i++, dst++) {
         uint32_t v[2] = {zp4, zp4};
         for (int k = 0; k < 2; k++) {
             const int32_t x = x0 + 2 * i + k;
-            if ((uint32_t)x < (uint32_t)in_w)
+            if ((uint32_t)x < (uint32_t)n_cols)
                 for (int32_t j = 0; j < n_ch; j++)
                     v[k] = (v[k] & ~(0xFFu << (8 * j))) |
-                           (uint32_t)(uint8_t)row[(intptr_t)x * c_n + j] << (8 * j);
+                           (uint32_t)(uint8_t)row[(intptr_t)x * col_step + j] << (8 * j);
         }
         put_group(v[0], v[1], dst);
     }
 }
 
+/* The convolution seen along ring rows: the input's rows (or, transposed,
+ * its columns) are the ring rows, and a ring row runs along the other
+ * axis. Transposing (weights too) keeps the ring rows long when the output
+ * is taller than wide, so that fewer, longer rows carry the per-row work. */
+typedef struct dw3_geo {
+    int32_t rows, cols;             /* input extent across and along ring rows */
+    int32_t out_rows, out_cols;
+    int32_t row_step, col_step;     /* input bytes between rows, columns */
+    int32_t out_row_step, out_col_step;
+    int32_t stride_r, stride_c, pad_r, pad_c;
+    int transposed;
+} dw3_geo_t;
+
 /* Loads the n_ch channels from c0: weights int16 [group][pass][kernel
- * row][channel of the pass][4] (4-byte aligned), requantization. */
+ * row][channel of the pass][4] = 2 * (w0, w1, w1, w2) (4-byte aligned),
+ * re-paired along kernel columns when transposed; requantization. */
 static void dw3_group(const tml_conv_params_t *p, const int16_t *weights, const int32_t *mult,
                       const int32_t *shift, const int32_t *bias, int32_t c0, int32_t n_ch,
-                      dw3_chan_t *ch)
+                      int transposed, dw3_chan_t *ch)
 {
     const int16_t *wg = weights + (intptr_t)c0 * 12;
     for (int j = 0; j < n_ch; j++) {
         dw3_chan_t *q = &ch[j];
         const int32_t c = c0 + j;
-        for (int k = 0; k < 5; k++)
-            __builtin_memcpy(&q->w[2 * k], wg + ((j / 2 * 3 + k % 3) * 2 + j % 2) * 4, 8);
+        uint16_t k3[3][3]; /* [ky][kx], doubled */
+        for (int ky = 0; ky < 3; ky++) {
+            const int16_t *src = wg + ((j / 2 * 3 + ky) * 2 + j % 2) * 4;
+            k3[ky][0] = (uint16_t)src[0];
+            k3[ky][1] = (uint16_t)src[1];
+            k3[ky][2] = (uint16_t)src[3];
+        }
+        for (int k = 0; k < 5; k++) {
+            const int r = k % 3;
+            uint32_t v[3];
+            for (int i = 0; i < 3; i++)
+                v[i] = transposed ? k3[i][r] : k3[r][i];
+            q->w[2 * k] = v[0] | v[1] << 16;
+            q->w[2 * k + 1] = v[1] | v[2] << 16;
+        }
         q->bias = (uint32_t)bias[c];
         q->mult = mult[c];
         q->rs = -shift[c];
@@ -240,13 +271,14 @@ static void dw3_group(const tml_conv_params_t *p, const int16_t *weights, const 
     }
 }
 
-/* The whole convolution for one stride and clamping variant. */
-DW3_INLINE void dw3_body(const tml_conv_params_t *p, const int8_t *input, const int16_t *weights,
-                         const int32_t *mult, const int32_t *shift, const int32_t *bias,
-                         int8_t *output, int stride2, int clamp)
+/* The whole convolution for one stride (along ring rows) and clamping
+ * variant. */
+DW3_INLINE void dw3_body(const tml_conv_params_t *p, const dw3_geo_t *g, const int8_t *input,
+                         const int16_t *weights, const int32_t *mult, const int32_t *shift,
+                         const int32_t *bias, int8_t *output, int stride2, int clamp)
 {
-    const int32_t in_h = p->in_h, in_w = p->in_w, c_n = p->in_c;
-    const int32_t out_h = p->out_h, out_w = p->out_w, sh = p->stride_h;
+    const int32_t c_n = p->in_c, n_rows = g->rows, n_cols = g->cols;
+    const int32_t sr = g->stride_r;
     const int32_t tile = stride2 ? RING_GROUPS - 1 : 2 * RING_GROUPS - 2;
     const int32_t lo = p->act_min, hi = p->act_max;
     const uint32_t zp4 = ((uint32_t)-p->input_offset & 0xFFu) * 0x01010101u;
@@ -254,21 +286,20 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const int8_t *input, const 
     uint32_t ring[3 * SLOT_WORDS];
     dw3_chan_t ch[4];
     for (int32_t b = 0; b < p->n; b++) {
-        const int8_t *in_b = input + (intptr_t)b * in_h * in_w * c_n;
-        int8_t *out_b = output + (intptr_t)b * out_h * out_w * c_n;
+        const int8_t *in_b = input + (intptr_t)b * p->in_h * p->in_w * c_n;
+        int8_t *out_b = output + (intptr_t)b * p->out_h * p->out_w * c_n;
         for (int32_t c0 = 0; c0 < c_n; c0 += 4) {
             const int32_t n_ch = c_n - c0 < 4 ? c_n - c0 : 4;
-            dw3_group(p, weights, mult, shift, bias, c0, n_ch, ch);
-            for (int32_t ox0 = 0; ox0 < out_w; ox0 += tile) {
-                const int32_t n_out = out_w - ox0 < tile ? out_w - ox0 : tile;
-                const int32_t x0 = ox0 * p->stride_w - p->pad_left;
-                /* pairs read: stride 1 up to (n_out + 1) / 2 (rounded
-                 * up to 4 outputs: reads past n_out stay in the ring) */
+            dw3_group(p, weights, mult, shift, bias, c0, n_ch, g->transposed, ch);
+            for (int32_t ox0 = 0; ox0 < g->out_cols; ox0 += tile) {
+                const int32_t n_out = g->out_cols - ox0 < tile ? g->out_cols - ox0 : tile;
+                const int32_t x0 = ox0 * g->stride_c - g->pad_c;
+                /* pairs read: stride 1 up to (n_out + 1) / 2 */
                 const int32_t n_grp = stride2 ? n_out + 1 : (n_out + 3) / 2;
                 int32_t slot_iy[3] = {INT32_MIN, INT32_MIN, INT32_MIN};
-                int32_t y3 = 0; /* (oy * sh) % 3: the slot of kernel row 0 */
-                for (int32_t oy = 0; oy < out_h; oy++) {
-                    const int32_t iy0 = oy * sh - p->pad_top;
+                int32_t y3 = 0; /* (oy * sr) % 3: the slot of kernel row 0 */
+                for (int32_t oy = 0; oy < g->out_rows; oy++) {
+                    const int32_t iy0 = oy * sr - g->pad_r;
                     for (int32_t ky = 0; ky < 3; ky++) {
                         const int32_t iy = iy0 + ky;
                         const int32_t slot = y3 + ky < 3 ? y3 + ky : y3 + ky - 3;
@@ -276,24 +307,25 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const int8_t *input, const 
                             continue;
                         slot_iy[slot] = iy;
                         uint32_t *dst = ring + slot * SLOT_WORDS;
-                        if ((uint32_t)iy >= (uint32_t)in_h) {
+                        if ((uint32_t)iy >= (uint32_t)n_rows) {
                             for (int32_t i = 0; i < SLOT_WORDS; i++)
                                 dst[i] = zp_pair;
                             continue;
                         }
-                        const int8_t *row = in_b + (intptr_t)iy * in_w * c_n + c0;
+                        const int8_t *row = in_b + (intptr_t)iy * g->row_step + c0;
                         if (n_ch == 4)
-                            dw3_format(row, x0, n_grp, in_w, c_n, zp4, dst);
+                            dw3_format(row, x0, n_grp, n_cols, g->col_step, zp4, dst);
                         else
-                            dw3_format_part(row, x0, n_grp, in_w, c_n, n_ch, zp4, dst);
+                            dw3_format_part(row, x0, n_grp, n_cols, g->col_step, n_ch, zp4,
+                                            dst);
                     }
                     const int32_t start = y3 ? 3 - y3 : 0;
-                    /* out is [n, out_h, out_w, c_n] */
-                    int8_t *out = out_b + ((intptr_t)oy * out_w + ox0) * c_n + c0;
+                    int8_t *out = out_b + (intptr_t)oy * g->out_row_step +
+                                  (intptr_t)ox0 * g->out_col_step + c0;
                     for (int32_t j = 0; j < n_ch; j++)
                         dw3_row(ring + j * RING_GROUPS, &ch[j].w[2 * start], &ch[j], out + j,
-                                c_n, n_out, stride2, clamp, lo, hi);
-                    y3 += sh;
+                                g->out_col_step, n_out, stride2, clamp, lo, hi);
+                    y3 += sr;
                     while (y3 >= 3)
                         y3 -= 3;
                 }
@@ -306,16 +338,32 @@ void tml_dwconv2d_3x3_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
                              const int16_t *weights, const int32_t *mult, const int32_t *shift,
                              const int32_t *bias, int8_t *output)
 {
+    const int32_t c_n = p->in_c;
+    dw3_geo_t g;
+    g.transposed = p->out_h > p->out_w;
+    if (g.transposed) { /* ring rows are input columns; out is [n, out_h, out_w, c_n] */
+        g.rows = p->in_w, g.cols = p->in_h, g.out_rows = p->out_w, g.out_cols = p->out_h;
+        g.row_step = c_n, g.col_step = p->in_w * c_n;
+        g.out_row_step = c_n, g.out_col_step = p->out_w * c_n;
+        g.stride_r = p->stride_w, g.stride_c = p->stride_h;
+        g.pad_r = p->pad_left, g.pad_c = p->pad_top;
+    } else {
+        g.rows = p->in_h, g.cols = p->in_w, g.out_rows = p->out_h, g.out_cols = p->out_w;
+        g.row_step = p->in_w * c_n, g.col_step = c_n;
+        g.out_row_step = p->out_w * c_n, g.out_col_step = c_n;
+        g.stride_r = p->stride_h, g.stride_c = p->stride_w;
+        g.pad_r = p->pad_top, g.pad_c = p->pad_left;
+    }
     const int clamp = p->act_min > -128 || p->act_max < 127;
-    if (p->stride_w == 2) {
+    if (g.stride_c == 2) {
         if (clamp)
-            dw3_body(p, input, weights, mult, shift, bias, output, 1, 1);
+            dw3_body(p, &g, input, weights, mult, shift, bias, output, 1, 1);
         else
-            dw3_body(p, input, weights, mult, shift, bias, output, 1, 0);
+            dw3_body(p, &g, input, weights, mult, shift, bias, output, 1, 0);
     } else {
         if (clamp)
-            dw3_body(p, input, weights, mult, shift, bias, output, 0, 1);
+            dw3_body(p, &g, input, weights, mult, shift, bias, output, 0, 1);
         else
-            dw3_body(p, input, weights, mult, shift, bias, output, 0, 0);
+            dw3_body(p, &g, input, weights, mult, shift, bias, output, 0, 0);
     }
 }
