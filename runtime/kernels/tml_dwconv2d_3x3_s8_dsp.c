@@ -249,21 +249,24 @@ static void dw3_group(const tml_conv_params_t *p, const int16_t *weights, const 
     for (int j = 0; j < n_ch; j++) {
         dw3_chan_t *q = &ch[j];
         const int32_t c = c0 + j;
-        uint16_t k3[3][3]; /* [ky][kx], doubled */
-        for (int ky = 0; ky < 3; ky++) {
-            const int16_t *src = wg + ((j / 2 * 3 + ky) * 2 + j % 2) * 4;
-            k3[ky][0] = (uint16_t)src[0];
-            k3[ky][1] = (uint16_t)src[1];
-            k3[ky][2] = (uint16_t)src[3];
+        uint32_t a[3], b[3]; /* kernel row r: (w0, w1), (w1, w2) */
+        for (int r = 0; r < 3; r++)
+            tml_dsp_load64(wg + ((j / 2 * 3 + r) * 2 + j % 2) * 4, &a[r], &b[r]);
+        if (transposed) { /* kernel column k: (w0k, w1k), (w1k, w2k) */
+            q->w[0] = tml_pkhbt16(a[0], a[1]);
+            q->w[1] = tml_pkhbt16(a[1], a[2]);
+            q->w[2] = tml_pkhtb16(a[1], a[0]);
+            q->w[3] = tml_pkhtb16(a[2], a[1]);
+            q->w[4] = tml_pkhtb16(b[1], b[0]);
+            q->w[5] = tml_pkhtb16(b[2], b[1]);
+        } else {
+            for (int r = 0; r < 3; r++) {
+                q->w[2 * r] = a[r];
+                q->w[2 * r + 1] = b[r];
+            }
         }
-        for (int k = 0; k < 5; k++) {
-            const int r = k % 3;
-            uint32_t v[3];
-            for (int i = 0; i < 3; i++)
-                v[i] = transposed ? k3[i][r] : k3[r][i];
-            q->w[2 * k] = v[0] | v[1] << 16;
-            q->w[2 * k + 1] = v[1] | v[2] << 16;
-        }
+        for (int k = 6; k < 10; k++)
+            q->w[k] = q->w[k - 6];
         q->bias = (uint32_t)bias[c];
         q->mult = mult[c];
         q->rs = -shift[c];
