@@ -282,7 +282,12 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const dw3_geo_t *g, const i
 {
     const int32_t c_n = p->in_c, n_rows = g->rows, n_cols = g->cols;
     const int32_t sr = g->stride_r;
-    const int32_t tile = stride2 ? RING_GROUPS - 1 : 2 * RING_GROUPS - 2;
+    /* column tiles as even as the ring allows, in whole steps of 4 */
+    const int32_t tile_max = stride2 ? RING_GROUPS - 1 : 2 * RING_GROUPS - 2;
+    const int32_t n_tiles = (g->out_cols + tile_max - 1) / tile_max;
+    int32_t tile = (g->out_cols + n_tiles - 1) / n_tiles;
+    if (n_tiles > 1 && (tile + 3) / 4 * 4 <= tile_max)
+        tile = (tile + 3) / 4 * 4;
     const int32_t lo = p->act_min, hi = p->act_max;
     const uint32_t zp4 = ((uint32_t)-p->input_offset & 0xFFu) * 0x01010101u;
     const uint32_t zp_pair = ((uint32_t)-p->input_offset & 0xFFFFu) * 0x10001u;
