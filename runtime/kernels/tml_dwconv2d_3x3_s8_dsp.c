@@ -4,15 +4,12 @@
  * DSP extension (see tml/kernels/nn.h, tml_dsp.h).
  *
  * SMLAD adds two products of one channel, so the input is re-laid out, a
- * row at a time, as int16 pairs of horizontally adjacent positions
- * (x, x + 1) of one channel: PKHBT / PKHTB interleave two words of 4
- * channels and SXTB16 widens them, 10 instructions for 8 values. A pair is
- * formed once and then serves up to 6 outputs (2 columns of 3 rows). Two
- * adjacent outputs of a kernel row take 4 instructions per channel, with
- * the weights pre-paired offline as (w0, w1) and (w1, w2):
- *   stride 1: out(x)     = (x, x+1) . (w0, w1) + x+2 * w2     SMLAD, SMLABT
- *             out(x + 1) = x+1 * w0 + (x+2, x+3) . (w1, w2)   SMLATB, SMLAD
- *   stride 2: out(x)     = (2x, 2x+1) . (w0, w1) + 2x+2 * w2  SMLAD, SMLABT
+ * row at a time, as int16 pairs of adjacent positions (x, x + 1) of one
+ * channel: PKHBT / PKHTB interleave two words of 4 channels and SXTB16
+ * widens them, 10 instructions for 8 values. A pair is formed once and then
+ * serves up to 6 outputs (2 columns of 3 rows). With the weights pre-paired
+ * offline as (w0, w1) and (w1, w2), 4 outputs of a channel take 8
+ * multiply-accumulates per kernel row (SMLAD, SMLABT, SMLATB: dw3_row).
  * Padding is formatted as the input zero point (the bias is folded, see
  * tml_dsp.h), so the compute loops have no border case.
  *
@@ -21,9 +18,13 @@
  * of 4 channels and column tile. Which kernel row reads which slot rotates
  * from one output row to the next; the weight table absorbs that: it holds
  * the kernel rows as 0, 1, 2, 0, 1 and a rotation starts further in.
+ * When the output is taller than wide the same runs transposed (ring rows
+ * are input columns), so that rows are long: per-row work is then spread
+ * over more outputs (KWS: 25 x 5).
  * Weights and bias come doubled from the compiler, so the accumulator is
  * 2 * acc and the requantization's SMMLAR needs no separate add (rq2).
- * No scratch: the stack holds a few hundred bytes.
+ * No scratch: the stack holds the ring (672 bytes) and the group's
+ * constants.
  */
 #include <stddef.h>
 
@@ -60,6 +61,7 @@ typedef struct dw3_chan {
     int32_t mult;
     uint32_t rc;
     int32_t rs;
+    int32_t out_step; /* bytes between outputs along a ring row */
 } dw3_chan_t;
 
 /* tml_dsp_rq of acc from acc2 = 2 * acc, saturated to int8 (or clamped):
@@ -103,6 +105,122 @@ DW3_INLINE void taps_4(const uint32_t *rk, const uint32_t *wk, uint32_t *a, int 
     }
 }
 
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && \
+    !defined(TML_DW3_NO_ASM)
+#define DW3_ASM 1
+/* dw3_row's steps of 4 outputs without clamping (nb > 0 of them), in
+ * assembly: the same instructions GCC picks, minus the spills and loop
+ * bookkeeping it adds with 13 values live (63 instead of 73 per step).
+ * The offsets are dw3_chan_t's (bias 40, mult 44, rc 48, rs 52,
+ * out_step 56) and the ring's (a slot is SLOT_WORDS * 4 = 224 bytes). */
+_Static_assert(SLOT_WORDS * 4 == 224, "ring slot offsets in the assembly");
+_Static_assert(offsetof(dw3_chan_t, bias) == 40 && offsetof(dw3_chan_t, mult) == 44 &&
+                   offsetof(dw3_chan_t, rc) == 48 && offsetof(dw3_chan_t, rs) == 52 &&
+                   offsetof(dw3_chan_t, out_step) == 56,
+               "dw3_chan_t offsets in the assembly");
+
+#define DW3_RQ_STORE                                                                        \
+    "ldrd   %[t0], %[t1], [%[q], #44]\n\t" /* mult, rc */                                  \
+    "ldr    %[t2], [%[q], #52]\n\t"        /* rs */                                        \
+    "smmlar %[t3], %[a0], %[t0], %[t1]\n\t"                                                \
+    "add    %[t3], %[t3], %[a0], asr #31\n\t"                                              \
+    "asr    %[t3], %[t3], %[t2]\n\t"                                                       \
+    "ssat   %[a0], #8, %[t3]\n\t"                                                          \
+    "smmlar %[t3], %[a1], %[t0], %[t1]\n\t"                                                \
+    "add    %[t3], %[t3], %[a1], asr #31\n\t"                                              \
+    "asr    %[t3], %[t3], %[t2]\n\t"                                                       \
+    "ssat   %[a1], #8, %[t3]\n\t"                                                          \
+    "smmlar %[t3], %[a2], %[t0], %[t1]\n\t"                                                \
+    "add    %[t3], %[t3], %[a2], asr #31\n\t"                                              \
+    "asr    %[t3], %[t3], %[t2]\n\t"                                                       \
+    "ssat   %[a2], #8, %[t3]\n\t"                                                          \
+    "smmlar %[t3], %[a3], %[t0], %[t1]\n\t"                                                \
+    "add    %[t3], %[t3], %[a3], asr #31\n\t"                                              \
+    "asr    %[t3], %[t3], %[t2]\n\t"                                                       \
+    "ssat   %[a3], #8, %[t3]\n\t"                                                          \
+    "ldr    %[t0], [%[q], #56]\n\t" /* out_step */                                         \
+    "strb   %[a0], [%[out]]\n\t"                                                           \
+    "strb   %[a1], [%[out], %[t0]]\n\t"                                                    \
+    "add    %[out], %[out], %[t0], lsl #1\n\t"                                             \
+    "strb   %[a2], [%[out]]\n\t"                                                           \
+    "strb   %[a3], [%[out], %[t0]]\n\t"                                                    \
+    "add    %[out], %[out], %[t0], lsl #1\n\t"
+
+/* Stride 1, kernel row at ring offset OFF (bytes), weights at WOFF. */
+#define DW3_ROW_S1(OFF, WOFF)                                                               \
+    "ldrd   %[t0], %[t1], [%[w], #" WOFF "]\n\t"                                           \
+    "ldrd   %[t2], %[t3], [%[r], #" OFF "]\n\t"                                            \
+    "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"                                                \
+    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                \
+    "smlatb %[a1], %[t2], %[t0], %[a1]\n\t"                                                \
+    "smlad  %[a1], %[t3], %[t1], %[a1]\n\t"                                                \
+    "smlad  %[a2], %[t3], %[t0], %[a2]\n\t"                                                \
+    "smlatb %[a3], %[t3], %[t0], %[a3]\n\t"                                                \
+    "ldr    %[t2], [%[r], #" OFF "+8]\n\t"                                                 \
+    "smlabt %[a2], %[t2], %[t1], %[a2]\n\t"                                                \
+    "smlad  %[a3], %[t2], %[t1], %[a3]\n\t"
+
+/* Stride 2. */
+#define DW3_ROW_S2(OFF, WOFF)                                                               \
+    "ldrd   %[t0], %[t1], [%[w], #" WOFF "]\n\t"                                           \
+    "ldrd   %[t2], %[t3], [%[r], #" OFF "]\n\t"                                            \
+    "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"                                                \
+    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                \
+    "smlad  %[a1], %[t3], %[t0], %[a1]\n\t"                                                \
+    "ldrd   %[t2], %[t3], [%[r], #" OFF "+8]\n\t"                                          \
+    "smlabt %[a1], %[t2], %[t1], %[a1]\n\t"                                                \
+    "smlad  %[a2], %[t2], %[t0], %[a2]\n\t"                                                \
+    "smlabt %[a2], %[t3], %[t1], %[a2]\n\t"                                                \
+    "smlad  %[a3], %[t3], %[t0], %[a3]\n\t"                                                \
+    "ldr    %[t2], [%[r], #" OFF "+16]\n\t"                                                \
+    "smlabt %[a3], %[t2], %[t1], %[a3]\n\t"
+
+#define DW3_BIAS                                                                            \
+    "ldr    %[a0], [%[q], #40]\n\t"                                                        \
+    "mov    %[a1], %[a0]\n\t"                                                              \
+    "mov    %[a2], %[a0]\n\t"                                                              \
+    "mov    %[a3], %[a0]\n\t"
+
+#define DW3_ASM_OPERANDS                                                                    \
+    : [r] "+r"(rp), [out] "+r"(op), [nb] "+r"(nb), [a0] "=&r"(a0), [a1] "=&r"(a1),        \
+      [a2] "=&r"(a2), [a3] "=&r"(a3), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),       \
+      [t3] "=&r"(t3)                                                                        \
+    : [w] "r"(w), [q] "r"(q)                                                                \
+    : "cc", "memory"
+
+static void dw3_blocks_s1(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
+                          int8_t **out, int32_t nb)
+{
+    const uint32_t *rp = *r;
+    int8_t *op = *out;
+    uint32_t a0, a1, a2, a3, t0, t1, t2, t3;
+    __asm__ volatile("1:\n\t" DW3_BIAS DW3_ROW_S1("0", "0") DW3_ROW_S1("224", "8")
+                         DW3_ROW_S1("448", "16") DW3_RQ_STORE
+                     "add    %[r], %[r], #8\n\t"
+                     "subs   %[nb], %[nb], #1\n\t"
+                     "bne    1b\n\t" DW3_ASM_OPERANDS);
+    *r = rp;
+    *out = op;
+}
+
+static void dw3_blocks_s2(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
+                          int8_t **out, int32_t nb)
+{
+    const uint32_t *rp = *r;
+    int8_t *op = *out;
+    uint32_t a0, a1, a2, a3, t0, t1, t2, t3;
+    __asm__ volatile("1:\n\t" DW3_BIAS DW3_ROW_S2("0", "0") DW3_ROW_S2("224", "8")
+                         DW3_ROW_S2("448", "16") DW3_RQ_STORE
+                     "add    %[r], %[r], #16\n\t"
+                     "subs   %[nb], %[nb], #1\n\t"
+                     "bne    1b\n\t" DW3_ASM_OPERANDS);
+    *r = rp;
+    *out = op;
+}
+#else
+#define DW3_ASM 0
+#endif
+
 /* One kernel row's share of one output: pairs rk[0], rk[1]; odd: the
  * output's window starts at the high half of rk[0] (stride 1). */
 DW3_INLINE uint32_t taps_1(const uint32_t *rk, const uint32_t *wk, uint32_t a, int odd)
@@ -126,6 +244,16 @@ DW3_INLINE void dw3_row(const uint32_t *r, const uint32_t *w, const dw3_chan_t *
                         int32_t hi)
 {
     int32_t o = 0;
+#if DW3_ASM
+    if (!clamp && n_out >= 4) {
+        int32_t nb = n_out >> 2;
+        o = nb * 4;
+        if (stride2)
+            dw3_blocks_s2(&r, w, q, &out, nb);
+        else
+            dw3_blocks_s1(&r, w, q, &out, nb);
+    }
+#endif
     for (; o + 4 <= n_out; o += 4, r += stride2 ? 4 : 2, out += 4 * out_step) {
         /* Re-read the constants each time rather than keep them live
          * across the loop (which only spills them). */
@@ -243,7 +371,7 @@ typedef struct dw3_geo {
  * re-paired along kernel columns when transposed; requantization. */
 static void dw3_group(const tml_conv_params_t *p, const int16_t *weights, const int32_t *mult,
                       const int32_t *shift, const int32_t *bias, int32_t c0, int32_t n_ch,
-                      int transposed, dw3_chan_t *ch)
+                      int transposed, int32_t out_step, dw3_chan_t *ch)
 {
     const int16_t *wg = weights + (intptr_t)c0 * 12;
     for (int j = 0; j < n_ch; j++) {
@@ -271,6 +399,7 @@ static void dw3_group(const tml_conv_params_t *p, const int16_t *weights, const 
         q->mult = mult[c];
         q->rs = -shift[c];
         q->rc = (uint32_t)(2 * p->output_offset + 1) << (q->rs - 1);
+        q->out_step = out_step;
     }
 }
 
@@ -298,7 +427,8 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const dw3_geo_t *g, const i
         int8_t *out_b = output + (intptr_t)b * p->out_h * p->out_w * c_n;
         for (int32_t c0 = 0; c0 < c_n; c0 += 4) {
             const int32_t n_ch = c_n - c0 < 4 ? c_n - c0 : 4;
-            dw3_group(p, weights, mult, shift, bias, c0, n_ch, g->transposed, ch);
+            dw3_group(p, weights, mult, shift, bias, c0, n_ch, g->transposed, g->out_col_step,
+                      ch);
             for (int32_t ox0 = 0; ox0 < g->out_cols; ox0 += tile) {
                 const int32_t n_out = g->out_cols - ox0 < tile ? g->out_cols - ox0 : tile;
                 const int32_t x0 = ox0 * g->stride_c - g->pad_c;
