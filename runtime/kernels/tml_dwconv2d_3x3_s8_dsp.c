@@ -110,7 +110,7 @@ DW3_INLINE void taps_4(const uint32_t *rk, const uint32_t *wk, uint32_t *a, int 
 #define DW3_ASM 1
 /* dw3_row's steps of 4 outputs without clamping (nb > 0 of them), in
  * assembly: the same instructions GCC picks, minus the spills and loop
- * bookkeeping it adds with 13 values live (63 instead of 73 per step).
+ * bookkeeping it adds with 13 values live (62 instead of 73 per step).
  * The offsets are dw3_chan_t's (bias 40, mult 44, rc 48, rs 52,
  * out_step 56) and the ring's (a slot is SLOT_WORDS * 4 = 224 bytes). */
 _Static_assert(SLOT_WORDS * 4 == 224, "ring slot offsets in the assembly");
@@ -160,6 +160,21 @@ _Static_assert(offsetof(dw3_chan_t, bias) == 40 && offsetof(dw3_chan_t, mult) ==
     "smlabt %[a2], %[t2], %[t1], %[a2]\n\t"                                                \
     "smlad  %[a3], %[t2], %[t1], %[a3]\n\t"
 
+/* The same for kernel row 0, starting from the bias (in a3). */
+#define DW3_ROW0_S1                                                                         \
+    "ldr    %[a3], [%[q], #40]\n\t"                                                        \
+    "ldrd   %[t0], %[t1], [%[w]]\n\t"                                                      \
+    "ldrd   %[t2], %[t3], [%[r]]\n\t"                                                      \
+    "smlad  %[a0], %[t2], %[t0], %[a3]\n\t"                                                \
+    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                \
+    "smlatb %[a1], %[t2], %[t0], %[a3]\n\t"                                                \
+    "smlad  %[a1], %[t3], %[t1], %[a1]\n\t"                                                \
+    "smlad  %[a2], %[t3], %[t0], %[a3]\n\t"                                                \
+    "smlatb %[a3], %[t3], %[t0], %[a3]\n\t"                                                \
+    "ldr    %[t2], [%[r], #8]\n\t"                                                         \
+    "smlabt %[a2], %[t2], %[t1], %[a2]\n\t"                                                \
+    "smlad  %[a3], %[t2], %[t1], %[a3]\n\t"
+
 /* Stride 2. */
 #define DW3_ROW_S2(OFF, WOFF)                                                               \
     "ldrd   %[t0], %[t1], [%[w], #" WOFF "]\n\t"                                           \
@@ -175,11 +190,20 @@ _Static_assert(offsetof(dw3_chan_t, bias) == 40 && offsetof(dw3_chan_t, mult) ==
     "ldr    %[t2], [%[r], #" OFF "+16]\n\t"                                                \
     "smlabt %[a3], %[t2], %[t1], %[a3]\n\t"
 
-#define DW3_BIAS                                                                            \
-    "ldr    %[a0], [%[q], #40]\n\t"                                                        \
-    "mov    %[a1], %[a0]\n\t"                                                              \
-    "mov    %[a2], %[a0]\n\t"                                                              \
-    "mov    %[a3], %[a0]\n\t"
+#define DW3_ROW0_S2                                                                         \
+    "ldr    %[a3], [%[q], #40]\n\t"                                                        \
+    "ldrd   %[t0], %[t1], [%[w]]\n\t"                                                      \
+    "ldrd   %[t2], %[t3], [%[r]]\n\t"                                                      \
+    "smlad  %[a0], %[t2], %[t0], %[a3]\n\t"                                                \
+    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                \
+    "smlad  %[a1], %[t3], %[t0], %[a3]\n\t"                                                \
+    "ldrd   %[t2], %[t3], [%[r], #8]\n\t"                                                  \
+    "smlabt %[a1], %[t2], %[t1], %[a1]\n\t"                                                \
+    "smlad  %[a2], %[t2], %[t0], %[a3]\n\t"                                                \
+    "smlabt %[a2], %[t3], %[t1], %[a2]\n\t"                                                \
+    "smlad  %[a3], %[t3], %[t0], %[a3]\n\t"                                                \
+    "ldr    %[t2], [%[r], #16]\n\t"                                                        \
+    "smlabt %[a3], %[t2], %[t1], %[a3]\n\t"
 
 #define DW3_ASM_OPERANDS                                                                    \
     : [r] "+r"(rp), [out] "+r"(op), [nb] "+r"(nb), [a0] "=&r"(a0), [a1] "=&r"(a1),        \
@@ -188,13 +212,13 @@ _Static_assert(offsetof(dw3_chan_t, bias) == 40 && offsetof(dw3_chan_t, mult) ==
     : [w] "r"(w), [q] "r"(q)                                                                \
     : "cc", "memory"
 
-static void dw3_blocks_s1(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
+DW3_INLINE void dw3_blocks_s1(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
                           int8_t **out, int32_t nb)
 {
     const uint32_t *rp = *r;
     int8_t *op = *out;
     uint32_t a0, a1, a2, a3, t0, t1, t2, t3;
-    __asm__ volatile("1:\n\t" DW3_BIAS DW3_ROW_S1("0", "0") DW3_ROW_S1("224", "8")
+    __asm__ volatile("1:\n\t" DW3_ROW0_S1 DW3_ROW_S1("224", "8")
                          DW3_ROW_S1("448", "16") DW3_RQ_STORE
                      "add    %[r], %[r], #8\n\t"
                      "subs   %[nb], %[nb], #1\n\t"
@@ -203,13 +227,13 @@ static void dw3_blocks_s1(const uint32_t **r, const uint32_t *w, const dw3_chan_
     *out = op;
 }
 
-static void dw3_blocks_s2(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
+DW3_INLINE void dw3_blocks_s2(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
                           int8_t **out, int32_t nb)
 {
     const uint32_t *rp = *r;
     int8_t *op = *out;
     uint32_t a0, a1, a2, a3, t0, t1, t2, t3;
-    __asm__ volatile("1:\n\t" DW3_BIAS DW3_ROW_S2("0", "0") DW3_ROW_S2("224", "8")
+    __asm__ volatile("1:\n\t" DW3_ROW0_S2 DW3_ROW_S2("224", "8")
                          DW3_ROW_S2("448", "16") DW3_RQ_STORE
                      "add    %[r], %[r], #16\n\t"
                      "subs   %[nb], %[nb], #1\n\t"
