@@ -254,6 +254,44 @@ DW3_INLINE uint32_t taps_1(const uint32_t *rk, const uint32_t *wk, uint32_t a, i
     return tml_smlabt(rk[1], wk[1], tml_smlad(rk[0], wk[0], a));
 }
 
+/* nb steps of 4 outputs of one channel along a row (see dw3_row), from
+ * *r and to *out, both advanced past them. */
+DW3_INLINE void dw3_steps(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
+                          int8_t **out, int32_t out_step, int32_t nb, int stride2, int clamp,
+                          int32_t lo, int32_t hi)
+{
+#if DW3_ASM
+    if (!clamp) {
+        if (stride2)
+            dw3_blocks_s2(r, w, q, out, nb);
+        else
+            dw3_blocks_s1(r, w, q, out, nb);
+        return;
+    }
+#endif
+    const uint32_t *rp = *r;
+    int8_t *op = *out;
+    for (; nb > 0; nb--, rp += stride2 ? 4 : 2, op += 4 * out_step) {
+        /* Re-read the constants each time rather than keep them live
+         * across the loop (which only spills them). */
+        DW3_OPAQUE(w);
+        DW3_OPAQUE(q);
+        uint32_t a[4] = {q->bias, q->bias, q->bias, q->bias};
+        taps_4(rp, w, a, stride2);
+        taps_4(rp + SLOT_WORDS, w + 2, a, stride2);
+        taps_4(rp + 2 * SLOT_WORDS, w + 4, a, stride2);
+        /* into locals: the int8 stores could alias q */
+        const uint32_t mult = (uint32_t)q->mult, rc = q->rc;
+        const int32_t rs = q->rs;
+        op[0] = rq2(a[0], mult, rc, rs, clamp, lo, hi);
+        op[out_step] = rq2(a[1], mult, rc, rs, clamp, lo, hi);
+        op[2 * out_step] = rq2(a[2], mult, rc, rs, clamp, lo, hi);
+        op[3 * out_step] = rq2(a[3], mult, rc, rs, clamp, lo, hi);
+    }
+    *r = rp;
+    *out = op;
+}
+
 /* n_out outputs of one channel along a row, from r (the channel's pairs
  * in ring slot 0 from the tile's first group; slot k is k * SLOT_WORDS
  * further) and w (3 kernel rows of 2 weight words, in slot order). out:
@@ -267,38 +305,23 @@ DW3_INLINE void dw3_row(const uint32_t *r, const uint32_t *w, const dw3_chan_t *
                         int32_t out_step, int32_t n_out, int stride2, int clamp, int32_t lo,
                         int32_t hi)
 {
-    int32_t o = 0;
-#if DW3_ASM
-    if (!clamp && n_out >= 4) {
-        int32_t nb = n_out >> 2;
-        o = nb * 4;
-        if (stride2)
-            dw3_blocks_s2(&r, w, q, &out, nb);
-        else
-            dw3_blocks_s1(&r, w, q, &out, nb);
+    const int32_t nb = n_out >> 2, rem = n_out & 3;
+    if (nb > 0)
+        dw3_steps(&r, w, q, &out, out_step, nb, stride2, clamp, lo, hi);
+    /* 2 or 3 more (stride 1: 2, as a step must start at a pair): one more
+     * step ending at the last output, which writes 2 or 1 outputs again
+     * with the same values (cheaper than 2 or 3 single outputs) */
+    if (nb > 0 && rem >= 2 && (stride2 || rem == 2)) {
+        const int32_t back = 4 - rem;
+        r -= stride2 ? back : back / 2;
+        out -= (intptr_t)back * out_step;
+        dw3_steps(&r, w, q, &out, out_step, 1, stride2, clamp, lo, hi);
+        return;
     }
-#endif
-    for (; o + 4 <= n_out; o += 4, r += stride2 ? 4 : 2, out += 4 * out_step) {
-        /* Re-read the constants each time rather than keep them live
-         * across the loop (which only spills them). */
-        DW3_OPAQUE(w);
-        DW3_OPAQUE(q);
-        uint32_t a[4] = {q->bias, q->bias, q->bias, q->bias};
-        taps_4(r, w, a, stride2);
-        taps_4(r + SLOT_WORDS, w + 2, a, stride2);
-        taps_4(r + 2 * SLOT_WORDS, w + 4, a, stride2);
-        /* into locals: the int8 stores could alias q */
-        const uint32_t mult = (uint32_t)q->mult, rc = q->rc;
-        const int32_t rs = q->rs;
-        out[0] = rq2(a[0], mult, rc, rs, clamp, lo, hi);
-        out[out_step] = rq2(a[1], mult, rc, rs, clamp, lo, hi);
-        out[2 * out_step] = rq2(a[2], mult, rc, rs, clamp, lo, hi);
-        out[3 * out_step] = rq2(a[3], mult, rc, rs, clamp, lo, hi);
-    }
-    /* the last n_out % 4, one at a time: output o starts at pair o / 2
-     * (stride 1) or o (stride 2) */
-    for (; o < n_out; o++, out += out_step) {
-        const uint32_t *ro = r + (stride2 ? o % 4 : (o % 4) / 2);
+    /* the rest one at a time: output o starts at pair o / 2 (stride 1) or
+     * o (stride 2) from r */
+    for (int32_t o = 0; o < rem; o++, out += out_step) {
+        const uint32_t *ro = r + (stride2 ? o : o / 2);
         uint32_t a = q->bias;
         if (!stride2 && (o & 1)) {
             a = taps_1(ro, w, a, 1);
@@ -470,8 +493,8 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const dw3_geo_t *g, const i
                         slot_iy[slot] = iy;
                         uint32_t *dst = ring + slot * SLOT_WORDS;
                         if ((uint32_t)iy >= (uint32_t)n_rows) {
-                            for (int32_t i = 0; i < SLOT_WORDS; i++)
-                                dst[i] = zp_pair;
+                            for (int32_t i = 0; i < SLOT_WORDS; i += 2) /* STRD */
+                                dst[i] = dst[i + 1] = zp_pair;
                             continue;
                         }
                         const int8_t *row = in_b + (intptr_t)iy * g->row_step + c0;
