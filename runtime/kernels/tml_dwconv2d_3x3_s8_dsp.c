@@ -305,18 +305,20 @@ DW3_INLINE void dw3_row(const uint32_t *r, const uint32_t *w, const dw3_chan_t *
                         int32_t out_step, int32_t n_out, int stride2, int clamp, int32_t lo,
                         int32_t hi)
 {
-    const int32_t nb = n_out >> 2, rem = n_out & 3;
+    const int32_t nb = n_out >> 2;
+    int32_t rem = n_out & 3;
     if (nb > 0)
         dw3_steps(&r, w, q, &out, out_step, nb, stride2, clamp, lo, hi);
-    /* 2 or 3 more (stride 1: 2, as a step must start at a pair): one more
-     * step ending at the last output, which writes 2 or 1 outputs again
-     * with the same values (cheaper than 2 or 3 single outputs) */
-    if (nb > 0 && rem >= 2 && (stride2 || rem == 2)) {
-        const int32_t back = 4 - rem;
+    /* 2 or 3 more: one more step, started back so that it ends at the last
+     * output (it writes 2 or 1 outputs again, with the same values), which
+     * is cheaper than single outputs. At stride 1 a step starts at a pair
+     * (an even output), so 3 more are a step back 2 and a single. */
+    if (nb > 0 && rem >= 2) {
+        const int32_t back = stride2 || rem == 2 ? 4 - rem : 2;
         r -= stride2 ? back : back / 2;
         out -= (intptr_t)back * out_step;
         dw3_steps(&r, w, q, &out, out_step, 1, stride2, clamp, lo, hi);
-        return;
+        rem -= 4 - back;
     }
     /* the rest one at a time: output o starts at pair o / 2 (stride 1) or
      * o (stride 2) from r */
