@@ -56,8 +56,10 @@ void tml_lower_dsp_dw3x3_weights(const int8_t *w, int32_t c, int16_t *out)
                 for (int j = 0; j < 2; j++) {
                     const int32_t ch = 4 * g + 2 * pass + j;
                     int16_t v[3];
-                    for (int kx = 0; kx < 3; kx++)
-                        v[kx] = (int16_t)(ch < c ? 2 * w[(size_t)(ky * 3 + kx) * (size_t)c + (size_t)ch] : 0);
+                    for (int kx = 0; kx < 3; kx++) {
+                        const size_t at = (size_t)(ky * 3 + kx) * (size_t)c + (size_t)ch;
+                        v[kx] = (int16_t)(ch < c ? 2 * w[at] : 0);
+                    }
                     int16_t *o = out + (size_t)((((g * 2 + pass) * 3 + ky) * 2 + j) * 4);
                     o[0] = v[0];
                     o[1] = v[1];

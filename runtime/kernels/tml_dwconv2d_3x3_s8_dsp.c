@@ -69,8 +69,8 @@ typedef struct dw3_chan {
  * the same sign adjustment and shift. The loader bounds |acc2| by
  * 2^29 + 2^19 and rs by 23, so |v + rc| < 2^28.01 + 255 * 2^22 < 2^31: no
  * step wraps. */
-DW3_INLINE int8_t rq2(uint32_t acc2, uint32_t mult, uint32_t rc, int32_t rs, int clamp,
-                      int32_t lo, int32_t hi)
+DW3_INLINE int8_t rq2(uint32_t acc2, uint32_t mult, uint32_t rc, int32_t rs, int clamp, int32_t lo,
+                      int32_t hi)
 {
     int32_t t = (int32_t)tml_smmlar(acc2, mult, rc);
     t += (int32_t)acc2 >> 31;
@@ -105,7 +105,7 @@ DW3_INLINE void taps_4(const uint32_t *rk, const uint32_t *wk, uint32_t *a, int 
     }
 }
 
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) && \
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__) &&                      \
     !defined(TML_DW3_NO_ASM)
 #define DW3_ASM 1
 /* dw3_row's steps of 4 outputs without clamping (nb > 0 of them), in
@@ -119,93 +119,93 @@ _Static_assert(offsetof(dw3_chan_t, bias) == 40 && offsetof(dw3_chan_t, mult) ==
                    offsetof(dw3_chan_t, out_step) == 56,
                "dw3_chan_t offsets in the assembly");
 
-#define DW3_RQ_STORE                                                                        \
-    "ldrd   %[t0], %[t1], [%[q], #44]\n\t" /* mult, rc */                                  \
-    "ldr    %[t2], [%[q], #52]\n\t"        /* rs */                                        \
-    "smmlar %[t3], %[a0], %[t0], %[t1]\n\t"                                                \
-    "add    %[t3], %[t3], %[a0], asr #31\n\t"                                              \
-    "asr    %[t3], %[t3], %[t2]\n\t"                                                       \
-    "ssat   %[a0], #8, %[t3]\n\t"                                                          \
-    "smmlar %[t3], %[a1], %[t0], %[t1]\n\t"                                                \
-    "add    %[t3], %[t3], %[a1], asr #31\n\t"                                              \
-    "asr    %[t3], %[t3], %[t2]\n\t"                                                       \
-    "ssat   %[a1], #8, %[t3]\n\t"                                                          \
-    "smmlar %[t3], %[a2], %[t0], %[t1]\n\t"                                                \
-    "add    %[t3], %[t3], %[a2], asr #31\n\t"                                              \
-    "asr    %[t3], %[t3], %[t2]\n\t"                                                       \
-    "ssat   %[a2], #8, %[t3]\n\t"                                                          \
-    "smmlar %[t3], %[a3], %[t0], %[t1]\n\t"                                                \
-    "add    %[t3], %[t3], %[a3], asr #31\n\t"                                              \
-    "asr    %[t3], %[t3], %[t2]\n\t"                                                       \
-    "ssat   %[a3], #8, %[t3]\n\t"                                                          \
-    "ldr    %[t0], [%[q], #56]\n\t" /* out_step */                                         \
-    "strb   %[a0], [%[out]]\n\t"                                                           \
-    "strb   %[a1], [%[out], %[t0]]\n\t"                                                    \
-    "add    %[out], %[out], %[t0], lsl #1\n\t"                                             \
-    "strb   %[a2], [%[out]]\n\t"                                                           \
-    "strb   %[a3], [%[out], %[t0]]\n\t"                                                    \
+#define DW3_RQ_STORE                                                                               \
+    "ldrd   %[t0], %[t1], [%[q], #44]\n\t" /* mult, rc */                                          \
+    "ldr    %[t2], [%[q], #52]\n\t"        /* rs */                                                \
+    "smmlar %[t3], %[a0], %[t0], %[t1]\n\t"                                                        \
+    "add    %[t3], %[t3], %[a0], asr #31\n\t"                                                      \
+    "asr    %[t3], %[t3], %[t2]\n\t"                                                               \
+    "ssat   %[a0], #8, %[t3]\n\t"                                                                  \
+    "smmlar %[t3], %[a1], %[t0], %[t1]\n\t"                                                        \
+    "add    %[t3], %[t3], %[a1], asr #31\n\t"                                                      \
+    "asr    %[t3], %[t3], %[t2]\n\t"                                                               \
+    "ssat   %[a1], #8, %[t3]\n\t"                                                                  \
+    "smmlar %[t3], %[a2], %[t0], %[t1]\n\t"                                                        \
+    "add    %[t3], %[t3], %[a2], asr #31\n\t"                                                      \
+    "asr    %[t3], %[t3], %[t2]\n\t"                                                               \
+    "ssat   %[a2], #8, %[t3]\n\t"                                                                  \
+    "smmlar %[t3], %[a3], %[t0], %[t1]\n\t"                                                        \
+    "add    %[t3], %[t3], %[a3], asr #31\n\t"                                                      \
+    "asr    %[t3], %[t3], %[t2]\n\t"                                                               \
+    "ssat   %[a3], #8, %[t3]\n\t"                                                                  \
+    "ldr    %[t0], [%[q], #56]\n\t" /* out_step */                                                 \
+    "strb   %[a0], [%[out]]\n\t"                                                                   \
+    "strb   %[a1], [%[out], %[t0]]\n\t"                                                            \
+    "add    %[out], %[out], %[t0], lsl #1\n\t"                                                     \
+    "strb   %[a2], [%[out]]\n\t"                                                                   \
+    "strb   %[a3], [%[out], %[t0]]\n\t"                                                            \
     "add    %[out], %[out], %[t0], lsl #1\n\t"
 
 /* Stride 1, kernel row at ring offset OFF (bytes), weights at WOFF. */
-#define DW3_ROW_S1(OFF, WOFF)                                                               \
-    "ldrd   %[t0], %[t1], [%[w], #" WOFF "]\n\t"                                           \
-    "ldrd   %[t2], %[t3], [%[r], #" OFF "]\n\t"                                            \
-    "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"                                                \
-    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                \
-    "smlatb %[a1], %[t2], %[t0], %[a1]\n\t"                                                \
-    "smlad  %[a1], %[t3], %[t1], %[a1]\n\t"                                                \
-    "smlad  %[a2], %[t3], %[t0], %[a2]\n\t"                                                \
-    "smlatb %[a3], %[t3], %[t0], %[a3]\n\t"                                                \
-    "ldr    %[t2], [%[r], #" OFF "+8]\n\t"                                                 \
-    "smlabt %[a2], %[t2], %[t1], %[a2]\n\t"                                                \
+#define DW3_ROW_S1(OFF, WOFF)                                                                      \
+    "ldrd   %[t0], %[t1], [%[w], #" WOFF "]\n\t"                                                   \
+    "ldrd   %[t2], %[t3], [%[r], #" OFF "]\n\t"                                                    \
+    "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"                                                        \
+    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                        \
+    "smlatb %[a1], %[t2], %[t0], %[a1]\n\t"                                                        \
+    "smlad  %[a1], %[t3], %[t1], %[a1]\n\t"                                                        \
+    "smlad  %[a2], %[t3], %[t0], %[a2]\n\t"                                                        \
+    "smlatb %[a3], %[t3], %[t0], %[a3]\n\t"                                                        \
+    "ldr    %[t2], [%[r], #" OFF "+8]\n\t"                                                         \
+    "smlabt %[a2], %[t2], %[t1], %[a2]\n\t"                                                        \
     "smlad  %[a3], %[t2], %[t1], %[a3]\n\t"
 
 /* The same for kernel row 0, starting from the bias (in a3). */
-#define DW3_ROW0_S1                                                                         \
-    "ldr    %[a3], [%[q], #40]\n\t"                                                        \
-    "ldrd   %[t0], %[t1], [%[w]]\n\t"                                                      \
-    "ldrd   %[t2], %[t3], [%[r]]\n\t"                                                      \
-    "smlad  %[a0], %[t2], %[t0], %[a3]\n\t"                                                \
-    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                \
-    "smlatb %[a1], %[t2], %[t0], %[a3]\n\t"                                                \
-    "smlad  %[a1], %[t3], %[t1], %[a1]\n\t"                                                \
-    "smlad  %[a2], %[t3], %[t0], %[a3]\n\t"                                                \
-    "smlatb %[a3], %[t3], %[t0], %[a3]\n\t"                                                \
-    "ldr    %[t2], [%[r], #8]\n\t"                                                         \
-    "smlabt %[a2], %[t2], %[t1], %[a2]\n\t"                                                \
+#define DW3_ROW0_S1                                                                                \
+    "ldr    %[a3], [%[q], #40]\n\t"                                                                \
+    "ldrd   %[t0], %[t1], [%[w]]\n\t"                                                              \
+    "ldrd   %[t2], %[t3], [%[r]]\n\t"                                                              \
+    "smlad  %[a0], %[t2], %[t0], %[a3]\n\t"                                                        \
+    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                        \
+    "smlatb %[a1], %[t2], %[t0], %[a3]\n\t"                                                        \
+    "smlad  %[a1], %[t3], %[t1], %[a1]\n\t"                                                        \
+    "smlad  %[a2], %[t3], %[t0], %[a3]\n\t"                                                        \
+    "smlatb %[a3], %[t3], %[t0], %[a3]\n\t"                                                        \
+    "ldr    %[t2], [%[r], #8]\n\t"                                                                 \
+    "smlabt %[a2], %[t2], %[t1], %[a2]\n\t"                                                        \
     "smlad  %[a3], %[t2], %[t1], %[a3]\n\t"
 
 /* Stride 2. */
-#define DW3_ROW_S2(OFF, WOFF)                                                               \
-    "ldrd   %[t0], %[t1], [%[w], #" WOFF "]\n\t"                                           \
-    "ldrd   %[t2], %[t3], [%[r], #" OFF "]\n\t"                                            \
-    "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"                                                \
-    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                \
-    "smlad  %[a1], %[t3], %[t0], %[a1]\n\t"                                                \
-    "ldrd   %[t2], %[t3], [%[r], #" OFF "+8]\n\t"                                          \
-    "smlabt %[a1], %[t2], %[t1], %[a1]\n\t"                                                \
-    "smlad  %[a2], %[t2], %[t0], %[a2]\n\t"                                                \
-    "smlabt %[a2], %[t3], %[t1], %[a2]\n\t"                                                \
-    "smlad  %[a3], %[t3], %[t0], %[a3]\n\t"                                                \
-    "ldr    %[t2], [%[r], #" OFF "+16]\n\t"                                                \
+#define DW3_ROW_S2(OFF, WOFF)                                                                      \
+    "ldrd   %[t0], %[t1], [%[w], #" WOFF "]\n\t"                                                   \
+    "ldrd   %[t2], %[t3], [%[r], #" OFF "]\n\t"                                                    \
+    "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"                                                        \
+    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                        \
+    "smlad  %[a1], %[t3], %[t0], %[a1]\n\t"                                                        \
+    "ldrd   %[t2], %[t3], [%[r], #" OFF "+8]\n\t"                                                  \
+    "smlabt %[a1], %[t2], %[t1], %[a1]\n\t"                                                        \
+    "smlad  %[a2], %[t2], %[t0], %[a2]\n\t"                                                        \
+    "smlabt %[a2], %[t3], %[t1], %[a2]\n\t"                                                        \
+    "smlad  %[a3], %[t3], %[t0], %[a3]\n\t"                                                        \
+    "ldr    %[t2], [%[r], #" OFF "+16]\n\t"                                                        \
     "smlabt %[a3], %[t2], %[t1], %[a3]\n\t"
 
-#define DW3_ROW0_S2                                                                         \
-    "ldr    %[a3], [%[q], #40]\n\t"                                                        \
-    "ldrd   %[t0], %[t1], [%[w]]\n\t"                                                      \
-    "ldrd   %[t2], %[t3], [%[r]]\n\t"                                                      \
-    "smlad  %[a0], %[t2], %[t0], %[a3]\n\t"                                                \
-    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                \
-    "smlad  %[a1], %[t3], %[t0], %[a3]\n\t"                                                \
-    "ldrd   %[t2], %[t3], [%[r], #8]\n\t"                                                  \
-    "smlabt %[a1], %[t2], %[t1], %[a1]\n\t"                                                \
-    "smlad  %[a2], %[t2], %[t0], %[a3]\n\t"                                                \
-    "smlabt %[a2], %[t3], %[t1], %[a2]\n\t"                                                \
-    "smlad  %[a3], %[t3], %[t0], %[a3]\n\t"                                                \
-    "ldr    %[t2], [%[r], #16]\n\t"                                                        \
+#define DW3_ROW0_S2                                                                                \
+    "ldr    %[a3], [%[q], #40]\n\t"                                                                \
+    "ldrd   %[t0], %[t1], [%[w]]\n\t"                                                              \
+    "ldrd   %[t2], %[t3], [%[r]]\n\t"                                                              \
+    "smlad  %[a0], %[t2], %[t0], %[a3]\n\t"                                                        \
+    "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                        \
+    "smlad  %[a1], %[t3], %[t0], %[a3]\n\t"                                                        \
+    "ldrd   %[t2], %[t3], [%[r], #8]\n\t"                                                          \
+    "smlabt %[a1], %[t2], %[t1], %[a1]\n\t"                                                        \
+    "smlad  %[a2], %[t2], %[t0], %[a3]\n\t"                                                        \
+    "smlabt %[a2], %[t3], %[t1], %[a2]\n\t"                                                        \
+    "smlad  %[a3], %[t3], %[t0], %[a3]\n\t"                                                        \
+    "ldr    %[t2], [%[r], #16]\n\t"                                                                \
     "smlabt %[a3], %[t2], %[t1], %[a3]\n\t"
 
-#define DW3_ASM_OPERANDS                                                                    \
+#define DW3_ASM_OPERANDS                                                                           \
     : [r] "+r"(rp), [out] "+r"(op), [nb] "+r"(nb), [a0] "=&r"(a0), [a1] "=&r"(a1),        \
       [a2] "=&r"(a2), [a3] "=&r"(a3), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2),       \
       [t3] "=&r"(t3)                                                                        \
@@ -213,31 +213,29 @@ _Static_assert(offsetof(dw3_chan_t, bias) == 40 && offsetof(dw3_chan_t, mult) ==
     : "cc", "memory"
 
 DW3_INLINE void dw3_blocks_s1(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
-                          int8_t **out, int32_t nb)
+                              int8_t **out, int32_t nb)
 {
     const uint32_t *rp = *r;
     int8_t *op = *out;
     uint32_t a0, a1, a2, a3, t0, t1, t2, t3;
-    __asm__ volatile("1:\n\t" DW3_ROW0_S1 DW3_ROW_S1("224", "8")
-                         DW3_ROW_S1("448", "16") DW3_RQ_STORE
-                     "add    %[r], %[r], #8\n\t"
-                     "subs   %[nb], %[nb], #1\n\t"
-                     "bne    1b\n\t" DW3_ASM_OPERANDS);
+    __asm__ volatile("1:\n\t" DW3_ROW0_S1 DW3_ROW_S1("224", "8") DW3_ROW_S1("448", "16")
+                         DW3_RQ_STORE "add    %[r], %[r], #8\n\t"
+                                      "subs   %[nb], %[nb], #1\n\t"
+                                      "bne    1b\n\t" DW3_ASM_OPERANDS);
     *r = rp;
     *out = op;
 }
 
 DW3_INLINE void dw3_blocks_s2(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
-                          int8_t **out, int32_t nb)
+                              int8_t **out, int32_t nb)
 {
     const uint32_t *rp = *r;
     int8_t *op = *out;
     uint32_t a0, a1, a2, a3, t0, t1, t2, t3;
-    __asm__ volatile("1:\n\t" DW3_ROW0_S2 DW3_ROW_S2("224", "8")
-                         DW3_ROW_S2("448", "16") DW3_RQ_STORE
-                     "add    %[r], %[r], #16\n\t"
-                     "subs   %[nb], %[nb], #1\n\t"
-                     "bne    1b\n\t" DW3_ASM_OPERANDS);
+    __asm__ volatile("1:\n\t" DW3_ROW0_S2 DW3_ROW_S2("224", "8") DW3_ROW_S2("448", "16")
+                         DW3_RQ_STORE "add    %[r], %[r], #16\n\t"
+                                      "subs   %[nb], %[nb], #1\n\t"
+                                      "bne    1b\n\t" DW3_ASM_OPERANDS);
     *r = rp;
     *out = op;
 }
@@ -256,9 +254,9 @@ DW3_INLINE uint32_t taps_1(const uint32_t *rk, const uint32_t *wk, uint32_t a, i
 
 /* nb steps of 4 outputs of one channel along a row (see dw3_row), from
  * *r and to *out, both advanced past them. */
-DW3_INLINE void dw3_steps(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q,
-                          int8_t **out, int32_t out_step, int32_t nb, int stride2, int clamp,
-                          int32_t lo, int32_t hi)
+DW3_INLINE void dw3_steps(const uint32_t **r, const uint32_t *w, const dw3_chan_t *q, int8_t **out,
+                          int32_t out_step, int32_t nb, int stride2, int clamp, int32_t lo,
+                          int32_t hi)
 {
 #if DW3_ASM
     if (!clamp) {
@@ -407,9 +405,9 @@ static void dw3_format_part(const int8_t *row, int32_t x0, int32_t n_grp, int32_
  * axis. Transposing (weights too) keeps the ring rows long when the output
  * is taller than wide, so that fewer, longer rows carry the per-row work. */
 typedef struct dw3_geo {
-    int32_t rows, cols;             /* input extent across and along ring rows */
+    int32_t rows, cols; /* input extent across and along ring rows */
     int32_t out_rows, out_cols;
-    int32_t row_step, col_step;     /* input bytes between rows, columns */
+    int32_t row_step, col_step; /* input bytes between rows, columns */
     int32_t out_row_step, out_col_step;
     int32_t stride_r, stride_c, pad_r, pad_c;
     int transposed;
@@ -476,8 +474,7 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const dw3_geo_t *g, const i
         int8_t *out_b = output + (intptr_t)b * p->out_h * p->out_w * c_n;
         for (int32_t c0 = 0; c0 < c_n; c0 += 4) {
             const int32_t n_ch = c_n - c0 < 4 ? c_n - c0 : 4;
-            dw3_group(p, weights, mult, shift, bias, c0, n_ch, g->transposed, g->out_col_step,
-                      ch);
+            dw3_group(p, weights, mult, shift, bias, c0, n_ch, g->transposed, g->out_col_step, ch);
             for (int32_t ox0 = 0; ox0 < g->out_cols; ox0 += tile) {
                 const int32_t n_out = g->out_cols - ox0 < tile ? g->out_cols - ox0 : tile;
                 const int32_t x0 = ox0 * g->stride_c - g->pad_c;
@@ -503,8 +500,7 @@ DW3_INLINE void dw3_body(const tml_conv_params_t *p, const dw3_geo_t *g, const i
                         if (n_ch == 4)
                             dw3_format(row, x0, n_grp, n_cols, g->col_step, zp4, dst);
                         else
-                            dw3_format_part(row, x0, n_grp, n_cols, g->col_step, n_ch, zp4,
-                                            dst);
+                            dw3_format_part(row, x0, n_grp, n_cols, g->col_step, n_ch, zp4, dst);
                     }
                     const int32_t start = y3 ? 3 - y3 : 0;
                     int8_t *out = out_b + (intptr_t)oy * g->out_row_step +
