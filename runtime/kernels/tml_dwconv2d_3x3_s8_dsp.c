@@ -23,8 +23,12 @@
  * over more outputs (KWS: 25 x 5).
  * Weights and bias come doubled from the compiler, so the accumulator is
  * 2 * acc and the requantization's SMMLAR needs no separate add (rq2).
- * No scratch: the stack holds the ring (672 bytes) and the group's
- * constants.
+ * A step of 4 outputs of a channel is 62 instructions (36 MACs) on the M4:
+ * 33 loads and multiply-accumulates, 25 to requantize and store; on cores
+ * with the DSP extension it is written in assembly (dw3_blocks_s1/s2; the
+ * C of dw3_steps computes the same and runs everywhere else, and when the
+ * activation clamps). No scratch: the stack holds the ring (672 bytes)
+ * and the group's constants (240 bytes).
  */
 #include <stddef.h>
 
