@@ -23,8 +23,8 @@
  * over more outputs (KWS: 25 x 5).
  * Weights and bias come doubled from the compiler, so the accumulator is
  * 2 * acc and the requantization's SMMLAR needs no separate add (rq2).
- * A step of 4 outputs of a channel is 62 instructions (36 MACs) on the M4:
- * 33 loads and multiply-accumulates, 25 to requantize and store; on cores
+ * A step of 4 outputs of a channel is 61 instructions (36 MACs) on the M4:
+ * 34 loads and multiply-accumulates, 25 to requantize and store; on cores
  * with the DSP extension it is written in assembly (dw3_blocks_s1/s2; the
  * C of dw3_steps computes the same and runs everywhere else, and when the
  * activation clamps). No scratch: the stack holds the ring (672 bytes)
@@ -114,7 +114,7 @@ DW3_INLINE void taps_4(const uint32_t *rk, const uint32_t *wk, uint32_t *a, int 
 #define DW3_ASM 1
 /* dw3_row's steps of 4 outputs without clamping (nb > 0 of them), in
  * assembly: the same instructions GCC picks, minus the spills and loop
- * bookkeeping it adds with 13 values live (62 instead of 73 per step).
+ * bookkeeping it adds with 13 values live (61 instead of 73 per step).
  * The offsets are dw3_chan_t's (bias 40, mult 44, rc 48, rs 52,
  * out_step 56) and the ring's (a slot is SLOT_WORDS * 4 = 224 bytes). */
 _Static_assert(SLOT_WORDS * 4 == 224, "ring slot offsets in the assembly");
@@ -168,14 +168,14 @@ _Static_assert(offsetof(dw3_chan_t, bias) == 40 && offsetof(dw3_chan_t, mult) ==
 #define DW3_ROW0_S1                                                                                \
     "ldr    %[a3], [%[q], #40]\n\t"                                                                \
     "ldrd   %[t0], %[t1], [%[w]]\n\t"                                                              \
-    "ldrd   %[t2], %[t3], [%[r]]\n\t"                                                              \
+    "ldrd   %[t2], %[t3], [%[r]], #8\n\t"                                                          \
     "smlad  %[a0], %[t2], %[t0], %[a3]\n\t"                                                        \
     "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                        \
     "smlatb %[a1], %[t2], %[t0], %[a3]\n\t"                                                        \
     "smlad  %[a1], %[t3], %[t1], %[a1]\n\t"                                                        \
     "smlad  %[a2], %[t3], %[t0], %[a3]\n\t"                                                        \
     "smlatb %[a3], %[t3], %[t0], %[a3]\n\t"                                                        \
-    "ldr    %[t2], [%[r], #8]\n\t"                                                                 \
+    "ldr    %[t2], [%[r]]\n\t"                                                                     \
     "smlabt %[a2], %[t2], %[t1], %[a2]\n\t"                                                        \
     "smlad  %[a3], %[t2], %[t1], %[a3]\n\t"
 
@@ -197,16 +197,16 @@ _Static_assert(offsetof(dw3_chan_t, bias) == 40 && offsetof(dw3_chan_t, mult) ==
 #define DW3_ROW0_S2                                                                                \
     "ldr    %[a3], [%[q], #40]\n\t"                                                                \
     "ldrd   %[t0], %[t1], [%[w]]\n\t"                                                              \
-    "ldrd   %[t2], %[t3], [%[r]]\n\t"                                                              \
+    "ldrd   %[t2], %[t3], [%[r]], #16\n\t"                                                         \
     "smlad  %[a0], %[t2], %[t0], %[a3]\n\t"                                                        \
     "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"                                                        \
     "smlad  %[a1], %[t3], %[t0], %[a3]\n\t"                                                        \
-    "ldrd   %[t2], %[t3], [%[r], #8]\n\t"                                                          \
+    "ldrd   %[t2], %[t3], [%[r], #-8]\n\t"                                                         \
     "smlabt %[a1], %[t2], %[t1], %[a1]\n\t"                                                        \
     "smlad  %[a2], %[t2], %[t0], %[a3]\n\t"                                                        \
     "smlabt %[a2], %[t3], %[t1], %[a2]\n\t"                                                        \
     "smlad  %[a3], %[t3], %[t0], %[a3]\n\t"                                                        \
-    "ldr    %[t2], [%[r], #16]\n\t"                                                                \
+    "ldr    %[t2], [%[r]]\n\t"                                                                     \
     "smlabt %[a3], %[t2], %[t1], %[a3]\n\t"
 
 #define DW3_ASM_OPERANDS                                                                           \
@@ -222,9 +222,8 @@ DW3_INLINE void dw3_blocks_s1(const uint32_t **r, const uint32_t *w, const dw3_c
     const uint32_t *rp = *r;
     int8_t *op = *out;
     uint32_t a0, a1, a2, a3, t0, t1, t2, t3;
-    __asm__ volatile("1:\n\t" DW3_ROW0_S1 DW3_ROW_S1("224", "8") DW3_ROW_S1("448", "16")
-                         DW3_RQ_STORE "add    %[r], %[r], #8\n\t"
-                                      "subs   %[nb], %[nb], #1\n\t"
+    __asm__ volatile("1:\n\t" DW3_ROW0_S1 DW3_ROW_S1("216", "8") DW3_ROW_S1("440", "16")
+                         DW3_RQ_STORE "subs   %[nb], %[nb], #1\n\t"
                                       "bne    1b\n\t" DW3_ASM_OPERANDS);
     *r = rp;
     *out = op;
@@ -236,9 +235,8 @@ DW3_INLINE void dw3_blocks_s2(const uint32_t **r, const uint32_t *w, const dw3_c
     const uint32_t *rp = *r;
     int8_t *op = *out;
     uint32_t a0, a1, a2, a3, t0, t1, t2, t3;
-    __asm__ volatile("1:\n\t" DW3_ROW0_S2 DW3_ROW_S2("224", "8") DW3_ROW_S2("448", "16")
-                         DW3_RQ_STORE "add    %[r], %[r], #16\n\t"
-                                      "subs   %[nb], %[nb], #1\n\t"
+    __asm__ volatile("1:\n\t" DW3_ROW0_S2 DW3_ROW_S2("208", "8") DW3_ROW_S2("432", "16")
+                         DW3_RQ_STORE "subs   %[nb], %[nb], #1\n\t"
                                       "bne    1b\n\t" DW3_ASM_OPERANDS);
     *r = rp;
     *out = op;
