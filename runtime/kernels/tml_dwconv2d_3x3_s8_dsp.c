@@ -539,16 +539,12 @@ void tml_dwconv2d_3x3_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
         g.stride_r = p->stride_h, g.stride_c = p->stride_w;
         g.pad_r = p->pad_top, g.pad_c = p->pad_left;
     }
-    const int clamp = p->act_min > -128 || p->act_max < 127;
-    if (g.stride_c == 2) {
-        if (clamp)
-            dw3_body(p, &g, input, weights, mult, shift, bias, output, 1, 1);
-        else
-            dw3_body(p, &g, input, weights, mult, shift, bias, output, 1, 0);
-    } else {
-        if (clamp)
-            dw3_body(p, &g, input, weights, mult, shift, bias, output, 0, 1);
-        else
-            dw3_body(p, &g, input, weights, mult, shift, bias, output, 0, 0);
-    }
+    /* Specialized copies for the common case (no clamping beyond int8);
+     * one copy, with the stride a variable, for activations that clamp. */
+    if (p->act_min > -128 || p->act_max < 127)
+        dw3_body(p, &g, input, weights, mult, shift, bias, output, g.stride_c == 2, 1);
+    else if (g.stride_c == 2)
+        dw3_body(p, &g, input, weights, mult, shift, bias, output, 1, 0);
+    else
+        dw3_body(p, &g, input, weights, mult, shift, bias, output, 0, 0);
 }
