@@ -95,9 +95,9 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
     p->n = rnd_in(1, 2);
     p->in_h = rnd_in(1, 9);
     p->in_w = rnd_in(1, 9);
-    if (kind == DWCONV_3X3) { /* wider than its column tiles (18 or 9) */
-        p->in_h = rnd_in(1, 12);
-        p->in_w = rnd() % 3 == 0 ? rnd_in(10, 45) : rnd_in(1, 9);
+    if (kind == DWCONV_3X3) { /* longer than its tiles (26 or 13) either way */
+        p->in_h = rnd() % 4 == 0 ? rnd_in(10, 60) : rnd_in(1, 9);
+        p->in_w = rnd() % 4 == 0 ? rnd_in(10, 60) : rnd_in(1, 9);
     }
     p->in_c = kind == CONV || kind == DWCONV || kind == DWCONV_3X3 ? rnd_in(1, 13)
                                                                    : 4 * rnd_in(1, 5);
