@@ -241,6 +241,37 @@ DW3_INLINE void dw3_blocks_s2(const uint32_t **r, const uint32_t *w, const dw3_c
     *r = rp;
     *out = op;
 }
+
+/* One output whose window starts at a pair (stride 2, or an even output
+ * at stride 1), without clamping: pairs r[0], r[1] of each slot. */
+DW3_INLINE void dw3_single(const uint32_t *r, const uint32_t *w, const dw3_chan_t *q, int8_t *out)
+{
+    uint32_t a0, t0, t1, t2, t3;
+    __asm__ volatile(
+        "ldr    %[a0], [%[q], #40]\n\t"
+        "ldrd   %[t0], %[t1], [%[w]]\n\t"
+        "ldrd   %[t2], %[t3], [%[r]]\n\t"
+        "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"
+        "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"
+        "ldrd   %[t0], %[t1], [%[w], #8]\n\t"
+        "ldrd   %[t2], %[t3], [%[r], #224]\n\t"
+        "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"
+        "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"
+        "ldrd   %[t0], %[t1], [%[w], #16]\n\t"
+        "ldrd   %[t2], %[t3], [%[r], #448]\n\t"
+        "smlad  %[a0], %[t2], %[t0], %[a0]\n\t"
+        "smlabt %[a0], %[t3], %[t1], %[a0]\n\t"
+        "ldrd   %[t0], %[t1], [%[q], #44]\n\t"
+        "ldr    %[t2], [%[q], #52]\n\t"
+        "smmlar %[t3], %[a0], %[t0], %[t1]\n\t"
+        "add    %[t3], %[t3], %[a0], asr #31\n\t"
+        "asr    %[t3], %[t3], %[t2]\n\t"
+        "ssat   %[a0], #8, %[t3]\n\t"
+        "strb   %[a0], [%[out]]\n\t"
+        : [a0] "=&r"(a0), [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
+        : [r] "r"(r), [w] "r"(w), [q] "r"(q), [out] "r"(out)
+        : "memory");
+}
 #else
 #define DW3_ASM 0
 #endif
@@ -324,6 +355,12 @@ DW3_INLINE void dw3_row(const uint32_t *r, const uint32_t *w, const dw3_chan_t *
      * o (stride 2) from r */
     for (int32_t o = 0; o < rem; o++, out += out_step) {
         const uint32_t *ro = r + (stride2 ? o : o / 2);
+#if DW3_ASM
+        if (!clamp && (stride2 || !(o & 1))) {
+            dw3_single(ro, w, q, out);
+            continue;
+        }
+#endif
         uint32_t a = q->bias;
         if (!stride2 && (o & 1)) {
             a = taps_1(ro, w, a, 1);
