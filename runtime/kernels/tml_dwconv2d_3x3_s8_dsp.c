@@ -23,7 +23,7 @@
  * over more outputs (KWS: 25 x 5).
  * Weights and bias come doubled from the compiler, so the accumulator is
  * 2 * acc and the requantization's SMMLAR needs no separate add (rq2).
- * A step of 4 outputs of a channel is 61 instructions (36 MACs) on the M4:
+ * A step of 4 outputs of a channel is 61 instructions (stride 2: 64) for 36 MACs:
  * 34 loads and multiply-accumulates, 25 to requantize and store; on cores
  * with the DSP extension it is written in assembly (dw3_blocks_s1/s2; the
  * C of dw3_steps computes the same and runs everywhere else, and when the
