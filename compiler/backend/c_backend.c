@@ -48,6 +48,7 @@ static const char *const params_types[] = {
     [TML_K_ADD_S8_LUT] = "tml_add_s8_params_t",
     [TML_K_CONV2D_1X1_S8_DSPW] = "tml_conv_params_t",
     [TML_K_CONV2D_S8_DSPW] = "tml_conv_params_t",
+    [TML_K_DWCONV2D_3X3_S8_DSP] = "tml_conv_params_t",
     [TML_K_CONV2D_S8_INPLACE] = "tml_conv_inplace_params_t",
     [TML_K_DWCONV2D_S8_INPLACE] = "tml_conv_inplace_params_t",
     [TML_K_RESBLOCK_S8] = "tml_resblock_s8_params_t",

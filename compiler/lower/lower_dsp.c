@@ -121,6 +121,29 @@ void tml_lower_dsp_dw_weights(const int8_t *w, int32_t taps, int32_t c, int16_t 
             }
 }
 
+void tml_lower_dsp_dw3x3_weights(const int8_t *w, int32_t c, int16_t *out)
+{
+    /* per 4 channels, pass (c, c+1 | c+2, c+3), kernel row, channel of
+     * the pass: 2 * (w0, w1, w1, w2), the (w0, w1) and (w1, w2) pairs of
+     * the kernel's SMLADs, doubled (see tml_dwconv2d_3x3_s8_dsp.c) */
+    for (int32_t g = 0; g < (c + 3) / 4; g++)
+        for (int pass = 0; pass < 2; pass++)
+            for (int ky = 0; ky < 3; ky++)
+                for (int j = 0; j < 2; j++) {
+                    const int32_t ch = 4 * g + 2 * pass + j;
+                    int16_t v[3];
+                    for (int kx = 0; kx < 3; kx++) {
+                        const size_t at = (size_t)(ky * 3 + kx) * (size_t)c + (size_t)ch;
+                        v[kx] = (int16_t)(ch < c ? 2 * w[at] : 0);
+                    }
+                    int16_t *o = out + (size_t)((((g * 2 + pass) * 3 + ky) * 2 + j) * 4);
+                    o[0] = v[0];
+                    o[1] = v[1];
+                    o[2] = v[1];
+                    o[3] = v[2];
+                }
+}
+
 void tml_lower_dsp_fold_bias(const int8_t *w, int32_t rows, int32_t n, int32_t r_step,
                              int32_t i_step, const int32_t *bias, int32_t input_offset,
                              int32_t *out)
@@ -271,6 +294,29 @@ static tml_status_t conv_records(tml_lower_ctx_t *ctx, int32_t mult_idx, int32_t
     return st;
 }
 
+/* DWCONV2D_3X3_S8_DSP serves a depthwise node (depth multiplier 1, w
+ * [9, out_c]) of its geometry whose every shift and doubled folded bias is
+ * within its limits (tml/kernels/nn.h); the folded bias goes to folded. */
+static bool dw3_applies(const tml_lower_ctx_t *ctx, const tml_conv_params_t *p, int32_t shift_idx,
+                        int32_t *folded, const int8_t *w, const int32_t *bias)
+{
+    if (p->k_h != 3 || p->k_w != 3 || p->dilation_h != 1 || p->dilation_w != 1 ||
+        p->stride_h > 2 || p->stride_w > 2)
+        return false;
+    const tml_ir_tensor_t *st = &ctx->g->tensors[shift_idx];
+    if (!tml_ir_is_const(st) || !st->data || st->data_len != (size_t)p->out_c * 4u)
+        return false;
+    tml_lower_dsp_fold_bias(w, p->out_c, 9, 1, p->out_c, bias, p->input_offset, folded);
+    for (int32_t c = 0; c < p->out_c; c++) {
+        int32_t shift;
+        memcpy(&shift, (const uint8_t *)st->data + 4 * (size_t)c, 4);
+        if (shift > -1 || shift < -TML_DW3_MAX_RSHIFT || folded[c] > TML_DW3_MAX_BIAS2 / 2 ||
+            folded[c] < -TML_DW3_MAX_BIAS2 / 2)
+            return false;
+    }
+    return true;
+}
+
 tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p,
                                 bool depthwise, int32_t in_idx, int32_t w_idx,
                                 int32_t mult_idx, int32_t shift_idx, int32_t bias_idx,
@@ -292,7 +338,20 @@ tml_status_t tml_lower_conv_dsp(tml_lower_ctx_t *ctx, const tml_conv_params_t *p
         st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory (or constant sizes disagree)");
         goto out;
     }
-    if (depthwise) {
+    if (depthwise && dw3_applies(ctx, p, shift_idx, folded, w, bias)) {
+        const size_t w16_len = (size_t)(out_c + 3) / 4u * 48u;
+        int16_t *w16 = tml_malloc(w16_len * sizeof(int16_t));
+        if (!w16) {
+            st = tml_lower_fail(ctx, TML_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        tml_lower_dsp_dw3x3_weights(w, out_c, w16);
+        for (int32_t c = 0; c < out_c; c++)
+            folded[c] *= 2; /* within +-2^28 (dw3_applies) */
+        st = emit(ctx, TML_K_DWCONV2D_3X3_S8_DSP, p, sizeof(*p), in_idx, out_idx, mult_idx,
+                  shift_idx, TML_DT_I16, w16, w16_len * sizeof(int16_t), out_c, folded, 0);
+        tml_free(w16);
+    } else if (depthwise) {
         const size_t w16_len = (size_t)taps * (size_t)((out_c + 3) & ~3);
         int16_t *w16 = tml_malloc(w16_len * sizeof(int16_t));
         if (!w16) {

@@ -110,6 +110,9 @@ void tml_lower_dsp_cross(const int8_t *w, int32_t rows, int32_t k, int8_t *out);
  * result), re-laying its weights constant in g in place; the scratch
  * tensor stays operand 6 throughout. TML_ERR_INTERNAL for other kernels. */
 tml_status_t tml_lower_dsp_conv_4px_set(tml_ir_graph_t *g, tml_lop_t *op, tml_kernel_t want);
+/* DWCONV2D_3X3_S8_DSP: w is [9, c] (any c), out int16 [ceil(c / 4) * 48]
+ * as tml/kernels/nn.h lays it out (doubled, paired, zero past c). */
+void tml_lower_dsp_dw3x3_weights(const int8_t *w, int32_t c, int16_t *out);
 /* Folded bias (tml/kernels/nn.h): out[r] = bias[r] (0 if bias is NULL) +
  * input_offset * sum of weights of output r, in mod-2^32 arithmetic. The
  * weights of output r are w[r * r_step + i * i_step] for i < n. */

@@ -90,9 +90,10 @@ typedef enum tml_kernel {
     TML_K_FC_S8_DSP = 42,
     TML_K_CONV2D_DIRECT_S8_DSP = 43,
     TML_K_ADD_S8_LUT = 44,        /* ADD_S8 with the input rescales tabulated */
+    TML_K_DWCONV2D_3X3_S8_DSP = 45, /* 3x3 depthwise, input re-paired in a stack ring */
+    /* 46 reserved for a further DSP kernel; 50..59 memory-saving kernels */
     TML_K_CONV2D_1X1_S8_DSPW = 47, /* DSP convs: widened activations, requant records */
     TML_K_CONV2D_S8_DSPW = 48,
-    /* 45, 46 reserved for further DSP kernels; 50..59 memory-saving kernels */
     TML_K_CONV2D_S8_INPLACE = 50, /* output may overlap input: tml/kernels/inplace.h */
     TML_K_DWCONV2D_S8_INPLACE = 51,
     TML_K_RESBLOCK_S8 = 52,       /* conv, conv, add row-streamed over its input */

@@ -59,6 +59,16 @@ static inline uint32_t tml_smlatt(uint32_t a, uint32_t b, uint32_t acc)
 {
     return (uint32_t)__smlatt((int32_t)a, (int32_t)b, (int32_t)acc);
 }
+/* acc + lo(a) * hi(b). */
+static inline uint32_t tml_smlabt(uint32_t a, uint32_t b, uint32_t acc)
+{
+    return (uint32_t)__smlabt((int32_t)a, (int32_t)b, (int32_t)acc);
+}
+/* acc + hi(a) * lo(b). */
+static inline uint32_t tml_smlatb(uint32_t a, uint32_t b, uint32_t acc)
+{
+    return (uint32_t)__smlatb((int32_t)a, (int32_t)b, (int32_t)acc);
+}
 /* (acc * 2^32 + a * b + 2^31) >> 32, mod 2^32 (SMMLAR). */
 static inline uint32_t tml_smmlar(uint32_t a, uint32_t b, uint32_t acc)
 {
@@ -70,6 +80,20 @@ static inline uint32_t tml_smmlar(uint32_t a, uint32_t b, uint32_t acc)
 static inline int32_t tml_ssat8(int32_t x)
 {
     return __ssat(x, 8);
+}
+/* low halves of a and b: lo(a) | lo(b) << 16 (PKHBT, LSL #16). */
+static inline uint32_t tml_pkhbt16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+/* high halves of b and a: hi(b) >> 16 | hi(a) << 16 (PKHTB a, b, ASR #16). */
+static inline uint32_t tml_pkhtb16(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
 }
 
 #else /* portable definitions with the instructions' exact semantics */
@@ -105,6 +129,14 @@ static inline uint32_t tml_smlatt(uint32_t a, uint32_t b, uint32_t acc)
 {
     return acc + (uint32_t)(tml_dsp_hi16(a) * tml_dsp_hi16(b));
 }
+static inline uint32_t tml_smlabt(uint32_t a, uint32_t b, uint32_t acc)
+{
+    return acc + (uint32_t)(tml_dsp_lo16(a) * tml_dsp_hi16(b));
+}
+static inline uint32_t tml_smlatb(uint32_t a, uint32_t b, uint32_t acc)
+{
+    return acc + (uint32_t)(tml_dsp_hi16(a) * tml_dsp_lo16(b));
+}
 static inline uint32_t tml_smmlar(uint32_t a, uint32_t b, uint32_t acc)
 {
     uint64_t p = ((uint64_t)acc << 32) + (uint64_t)((int64_t)(int32_t)a * (int32_t)b) +
@@ -114,6 +146,14 @@ static inline uint32_t tml_smmlar(uint32_t a, uint32_t b, uint32_t acc)
 static inline int32_t tml_ssat8(int32_t x)
 {
     return x < -128 ? -128 : x > 127 ? 127 : x;
+}
+static inline uint32_t tml_pkhbt16(uint32_t a, uint32_t b)
+{
+    return (a & 0xFFFFu) | b << 16;
+}
+static inline uint32_t tml_pkhtb16(uint32_t a, uint32_t b)
+{
+    return (a & 0xFFFF0000u) | b >> 16;
 }
 #endif
 

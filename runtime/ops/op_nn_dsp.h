@@ -19,6 +19,7 @@ enum tml_op_dsp_conv_kind {
     TML_OP_DSP_CONV_DIRECT, /* CONV2D_DIRECT_S8_DSP */
     TML_OP_DSP_CONV_4PX,    /* CONV2D_4PX_S8_DSP: int16 im2col scratch */
     TML_OP_DSP_CONV_4PX_OUT, /* CONV2D_4PX_OUT_S8_DSP: the same in the output's tail */
+    TML_OP_DSP_DWCONV_3X3, /* DWCONV2D_3X3_S8_DSP */
 };
 
 /* TML_OK when the operands and params of a DSP conv kernel of this kind

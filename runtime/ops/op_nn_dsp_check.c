@@ -33,7 +33,7 @@ static int bias_ok(const tml_op_ctx_t *ctx, uint32_t count, uint64_t k)
 tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
 {
     const tml_conv_params_t *p = (const tml_conv_params_t *)ctx->params;
-    const int depthwise = kind == TML_OP_DSP_DWCONV;
+    const int depthwise = kind == TML_OP_DSP_DWCONV || kind == TML_OP_DSP_DWCONV_3X3;
     const int scratch = kind == TML_OP_DSP_CONV || kind == TML_OP_DSP_CONV_4PX;
     if (!p || ctx->n_in != 5 || ctx->n_out != (scratch ? 2u : 1u))
         return TML_ERR_CORRUPT;
@@ -109,6 +109,22 @@ tml_status_t tml_op_nn_check_conv_dsp(const tml_op_ctx_t *ctx, int kind)
         if (p->depth_multiplier != 1)
             return TML_ERR_CORRUPT;
         return tml_op_nn_want_exact(ctx->t[1], TML_DT_I16, taps * ((per_tap + 3u) & ~3ull));
+    case TML_OP_DSP_DWCONV_3X3: {
+        if (p->depth_multiplier != 1 || p->k_h != 3 || p->k_w != 3 || p->dilation_h != 1 ||
+            p->dilation_w != 1 || p->stride_h > 2 || p->stride_w > 2)
+            return TML_ERR_CORRUPT;
+        /* 48 int16 per group of 4 channels (per_tap = out_c < 2^31) */
+        if (tml_op_nn_want_exact(ctx->t[1], TML_DT_I16, (per_tap + 3u) / 4u * 48u) != TML_OK)
+            return TML_ERR_CORRUPT;
+        /* what its requantization relies on (tml_dwconv2d_3x3_s8_dsp.c) */
+        const int32_t *b = (const int32_t *)ctx->data[4];
+        const int32_t *shift = (const int32_t *)ctx->data[3];
+        for (int32_t c = 0; c < p->out_c; c++)
+            if (b[c] > TML_DW3_MAX_BIAS2 || b[c] < -TML_DW3_MAX_BIAS2 || shift[c] > -1 ||
+                shift[c] < -TML_DW3_MAX_RSHIFT)
+                return TML_ERR_CORRUPT;
+        return TML_OK;
+    }
     default:
         return TML_ERR_CORRUPT;
     }

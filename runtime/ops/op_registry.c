@@ -58,6 +58,7 @@ static const tml_op_desc_t *const registry[TML_K_COUNT] = {
     [TML_K_ADD_S8_LUT] = &tml_op_add_s8_lut,
     [TML_K_CONV2D_1X1_S8_DSPW] = &tml_op_conv2d_1x1_s8_dspw,
     [TML_K_CONV2D_S8_DSPW] = &tml_op_conv2d_s8_dspw,
+    [TML_K_DWCONV2D_3X3_S8_DSP] = &tml_op_dwconv2d_3x3_s8_dsp,
     /* output may overlap input */
     [TML_K_CONV2D_S8_INPLACE] = &tml_op_conv2d_s8_inplace,
     [TML_K_DWCONV2D_S8_INPLACE] = &tml_op_dwconv2d_s8_inplace,

@@ -69,6 +69,7 @@ extern const tml_op_desc_t tml_op_conv2d_s8_dsp, tml_op_conv2d_1x1_s8_dsp;
 extern const tml_op_desc_t tml_op_dwconv2d_s8_dsp, tml_op_fc_s8_dsp;
 extern const tml_op_desc_t tml_op_conv2d_direct_s8_dsp;
 extern const tml_op_desc_t tml_op_conv2d_1x1_s8_dspw, tml_op_conv2d_s8_dspw;
+extern const tml_op_desc_t tml_op_dwconv2d_3x3_s8_dsp;
 extern const tml_op_desc_t tml_op_conv2d_s8_inplace, tml_op_dwconv2d_s8_inplace;
 extern const tml_op_desc_t tml_op_resblock_s8;
 extern const tml_op_desc_t tml_op_conv2d_4px_s8_dsp, tml_op_add_s8_dsp;

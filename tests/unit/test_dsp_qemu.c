@@ -85,7 +85,9 @@ static void host_bit_exact(void **state)
                      c.lowered.ops[i].kernel == TML_K_CONV2D_4PX_OUT_S8_DSP ||
                      c.lowered.ops[i].kernel == TML_K_ADD_S8_DSP ||
                      c.lowered.ops[i].kernel == TML_K_CONV2D_1X1_S8_DSPW ||
-                     c.lowered.ops[i].kernel == TML_K_CONV2D_S8_DSPW;
+                     c.lowered.ops[i].kernel == TML_K_CONV2D_S8_DSPW ||
+
+                     c.lowered.ops[i].kernel == TML_K_DWCONV2D_3X3_S8_DSP;
         assert_true(n_dsp > 0);
         if (c.plan.arena_len > models[m].max_arena)
             fail_msg("%s: arena %u bytes, target %u", models[m].dir, (unsigned)c.plan.arena_len,

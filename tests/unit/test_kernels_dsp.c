@@ -1,7 +1,8 @@
 /*
  * test_kernels_dsp.c - the int8 kernels for cores with the DSP extension
  * (CONV2D_S8_DSP, CONV2D_DIRECT_S8_DSP, CONV2D_4PX_S8_DSP, CONV2D_4PX_OUT_S8_DSP,
- * CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, FC_S8_DSP, CONV2D_S8_DSPW, CONV2D_1X1_S8_DSPW) equal the
+ * CONV2D_1X1_S8_DSP, DWCONV2D_S8_DSP, DWCONV2D_3X3_S8_DSP, FC_S8_DSP, CONV2D_S8_DSPW,
+ * CONV2D_1X1_S8_DSPW) equal the
  * reference kernels byte for byte on many random shapes and params
  * (strides, dilations, pads, odd channel counts, positive and negative
  * shifts, activation ranges, absent biases), on the host, where portable C
@@ -87,7 +88,7 @@ static bool axis(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t *pb
     return true;
 }
 
-typedef enum { CONV, CONV_1X1, DWCONV, CONV_DIRECT, CONV_4PX, CONV_4PX_OUT } conv_kind_t;
+typedef enum { CONV, CONV_1X1, DWCONV, CONV_DIRECT, CONV_4PX, CONV_4PX_OUT, DWCONV_3X3 } conv_kind_t;
 
 static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
 {
@@ -95,7 +96,12 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
     p->n = rnd_in(1, 2);
     p->in_h = rnd_in(1, 9);
     p->in_w = rnd_in(1, 9);
-    p->in_c = kind == CONV || kind == DWCONV ? rnd_in(1, 13) : 4 * rnd_in(1, 5);
+    if (kind == DWCONV_3X3) { /* longer than its tiles (26 or 13) either way */
+        p->in_h = rnd() % 4 == 0 ? rnd_in(10, 60) : rnd_in(1, 9);
+        p->in_w = rnd() % 4 == 0 ? rnd_in(10, 60) : rnd_in(1, 9);
+    }
+    p->in_c = kind == CONV || kind == DWCONV || kind == DWCONV_3X3 ? rnd_in(1, 13)
+                                                                   : 4 * rnd_in(1, 5);
     if (kind == CONV_DIRECT && rnd() % 3 == 0) /* in_c 4 with k_w * 4 > 64: zp blocks */
         p->in_c = 4 * rnd_in(5, 9);
     const bool px4 = kind == CONV_4PX || kind == CONV_4PX_OUT;
@@ -116,14 +122,15 @@ static bool random_conv(tml_conv_params_t *p, conv_kind_t kind)
         act_range(&p->act_min, &p->act_max);
         return true;
     }
-    p->out_c = kind == DWCONV ? p->in_c : rnd_in(1, 11);
+    p->out_c = kind == DWCONV || kind == DWCONV_3X3 ? p->in_c : rnd_in(1, 11);
     p->k_h = kind == CONV_1X1 ? 1 : rnd_in(1, 4);
     p->k_w = kind == CONV_1X1 ? 1 : rnd_in(1, 4);
-    if (kind == DWCONV && rnd() % 2)
+    if ((kind == DWCONV && rnd() % 2) || kind == DWCONV_3X3)
         p->k_h = p->k_w = 3;
-    p->stride_h = rnd_in(1, 3);
-    p->stride_w = rnd_in(1, 3);
-    const bool no_dil = kind == CONV_1X1 || kind == CONV_DIRECT || px4;
+    const int32_t max_stride = kind == DWCONV_3X3 ? 2 : 3;
+    p->stride_h = rnd_in(1, max_stride);
+    p->stride_w = rnd_in(1, max_stride);
+    const bool no_dil = kind == CONV_1X1 || kind == CONV_DIRECT || px4 || kind == DWCONV_3X3;
     p->dilation_h = no_dil ? 1 : rnd_in(1, 2);
     p->dilation_w = no_dil ? 1 : rnd_in(1, 2);
     p->depth_multiplier = 1;
@@ -145,10 +152,11 @@ static void run_conv_case(conv_kind_t kind)
     while (!random_conv(&p, kind)) {
     }
     const int32_t taps = p.k_h * p.k_w;
-    const int32_t k = kind == DWCONV ? taps : taps * p.in_c;
+    const bool dw = kind == DWCONV || kind == DWCONV_3X3;
+    const int32_t k = dw ? taps : taps * p.in_c;
     const size_t in_len = (size_t)(p.n * p.in_h * p.in_w * p.in_c);
     const size_t out_len = (size_t)(p.n * p.out_h * p.out_w * p.out_c);
-    size_t w_len = (size_t)(kind == DWCONV ? taps * p.out_c : p.out_c * k);
+    size_t w_len = (size_t)(dw ? taps * p.out_c : p.out_c * k);
     const int32_t k_pad = (k + 3) & ~3;
     int8_t *in = tml_malloc(in_len), *w = tml_malloc(w_len);
     int8_t *want = tml_malloc(out_len), *got = tml_malloc(out_len);
@@ -157,17 +165,31 @@ static void run_conv_case(conv_kind_t kind)
     fill_s8(in, in_len);
     fill_s8(w, w_len);
     fill_requant(mult, shift, p.out_c);
+    if (kind == DWCONV_3X3) /* its right shifts: 1..TML_DW3_MAX_RSHIFT */
+        for (int32_t i = 0; i < p.out_c; i++)
+            shift[i] = rnd() % 8 == 0 ? -rnd_in(15, TML_DW3_MAX_RSHIFT) : rnd_in(-14, -1);
     bool has_bias = rnd() % 4 != 0;
     for (int32_t i = 0; i < p.out_c; i++)
         bias[i] = rnd_in(-100000, 100000);
-    if (kind == DWCONV)
+    if (dw)
         tml_dwconv2d_s8(&p, in, w, mult, shift, has_bias ? bias : NULL, want);
     else
         tml_conv2d_s8(&p, in, w, mult, shift, has_bias ? bias : NULL, want);
 
     void *wd;
     uint32_t w_dtype, w_elems;
-    if (kind == DWCONV) {
+    if (kind == DWCONV_3X3) {
+        w_len = (size_t)((p.out_c + 3) / 4 * 48);
+        int16_t *w16 = tml_malloc(w_len * 2);
+        tml_lower_dsp_dw3x3_weights(w, p.out_c, w16);
+        tml_lower_dsp_fold_bias(w, p.out_c, taps, 1, p.out_c, has_bias ? bias : NULL,
+                                p.input_offset, folded);
+        for (int32_t i = 0; i < p.out_c; i++)
+            folded[i] *= 2;
+        wd = w16;
+        w_dtype = TML_DT_I16;
+        w_elems = (uint32_t)w_len;
+    } else if (kind == DWCONV) {
         w_len = (size_t)(taps * ((p.out_c + 3) & ~3)); /* padded to 4 channels */
         int16_t *w16 = tml_malloc(w_len * 2);
         tml_lower_dsp_dw_weights(w, taps, p.out_c, w16);
@@ -188,7 +210,8 @@ static void run_conv_case(conv_kind_t kind)
         w_dtype = TML_DT_I8;
         w_elems = (uint32_t)(p.out_c * k_pad);
     }
-    uint32_t kernel = kind == DWCONV ? TML_K_DWCONV2D_S8_DSP
+    uint32_t kernel = kind == DWCONV_3X3 ? TML_K_DWCONV2D_3X3_S8_DSP
+                      : kind == DWCONV ? TML_K_DWCONV2D_S8_DSP
                       : kind == CONV ? TML_K_CONV2D_S8_DSP
                       : kind == CONV_DIRECT ? TML_K_CONV2D_DIRECT_S8_DSP
                       : kind == CONV_4PX    ? TML_K_CONV2D_4PX_S8_DSP
@@ -234,6 +257,17 @@ static void run_conv_case(conv_kind_t kind)
     bad = c;
     bad.ctx.data[1] = (int8_t *)wd + 2;
     assert_int_not_equal(d->check(&bad.ctx), TML_OK);
+    if (kind == DWCONV_3X3) { /* a shift it cannot take; a bias beyond its bound */
+        int32_t keep = shift[0];
+        shift[0] = rnd() % 2 ? 0 : -TML_DW3_MAX_RSHIFT - 1;
+        assert_int_not_equal(d->check(&c.ctx), TML_OK);
+        shift[0] = keep;
+        keep = folded[0];
+        folded[0] = TML_DW3_MAX_BIAS2 + 1;
+        assert_int_not_equal(d->check(&c.ctx), TML_OK);
+        folded[0] = keep;
+        assert_int_equal(d->check(&c.ctx), TML_OK);
+    }
     if (has_scratch) {
         bad = c;
         bad.t[6].byte_len = scratch_len - 1;
@@ -446,6 +480,13 @@ static void test_rq_records_ranges(void **state)
     assert_false(tml_lower_dsp_rq_records(folded, &mult, &shift, 1, 1, rq));
 }
 
+static void test_dwconv2d_3x3_dsp(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2 * N_CASES; i++)
+        run_conv_case(DWCONV_3X3);
+}
+
 static void test_fc_dsp(void **state)
 {
     (void)state;
@@ -533,9 +574,9 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tml_test_leak_setup, tml_test_leak_teardown)
     const struct CMUnitTest tests[] = {
         T(test_conv2d_dsp), T(test_conv2d_1x1_dsp), T(test_conv2d_direct_dsp),
-        T(test_conv2d_4px_dsp), T(test_conv2d_4px_out_dsp), T(test_dwconv2d_dsp), T(test_fc_dsp),
-        T(test_requant_extremes), T(test_conv2d_dspw), T(test_conv2d_1x1_dspw),
-        T(test_rq_records_ranges),
+        T(test_conv2d_4px_dsp), T(test_conv2d_4px_out_dsp), T(test_dwconv2d_dsp),
+        T(test_dwconv2d_3x3_dsp), T(test_fc_dsp), T(test_requant_extremes), T(test_conv2d_dspw),
+        T(test_conv2d_1x1_dspw), T(test_rq_records_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

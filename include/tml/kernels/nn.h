@@ -175,6 +175,12 @@ void tml_maxpool_f32(const tml_pool_params_t *p, const float *input, float *outp
  * DWCONV2D_S8_DSP: depth_multiplier 1: weights int16 [ceil(in_c / 4),
  *   k_h * k_w, 4]: for channels c..c+3 and each tap the values (w[c],
  *   w[c+2], w[c+1], w[c+3]) widened to int16, 0 past in_c; no scratch.
+ * DWCONV2D_3X3_S8_DSP: depth_multiplier 1, k_h = k_w = 3, dilation 1,
+ *   strides 1 or 2, any channel count, every shift in [-TML_DW3_MAX_RSHIFT,
+ *   -1]: weights int16 [ceil(in_c / 4), 2 (channels c, c+1 | c+2, c+3), 3
+ *   (kernel row), 2 (channel), 4]: 2 * (w0, w1, w1, w2) of the row, 0 past
+ *   in_c; bias doubled too (2 * folded bias, within +-TML_DW3_MAX_BIAS2);
+ *   no scratch.
  * FC_S8_DSP: weights_offset 0, n_in a multiple of 4: weights int8
  *   [n_out, n_in] quad-interleaved; no scratch.
  *
@@ -184,6 +190,10 @@ void tml_maxpool_f32(const tml_pool_params_t *p, const float *input, float *outp
  */
 #define TML_DSP_MAX_K 16384
 #define TML_DSP_MAX_BIAS ((1 << 30) + (1 << 28))
+/* DWCONV2D_3X3_S8_DSP's own limits: its accumulator is twice the dot
+ * product, which these keep below 2^29 + 2^19 (see its requantization). */
+#define TML_DW3_MAX_BIAS2 (1 << 29)
+#define TML_DW3_MAX_RSHIFT 23
 uint32_t tml_conv2d_s8_dsp_scratch_size(const tml_conv_params_t *p);
 void tml_conv2d_s8_dsp(const tml_conv_params_t *p, const int8_t *input, const int8_t *weights,
                        const int32_t *mult, const int32_t *shift, const int32_t *bias,
@@ -204,6 +214,9 @@ void tml_conv2d_1x1_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
 void tml_dwconv2d_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
                          const int16_t *weights, const int32_t *mult, const int32_t *shift,
                          const int32_t *bias, int8_t *output);
+void tml_dwconv2d_3x3_s8_dsp(const tml_conv_params_t *p, const int8_t *input,
+                             const int16_t *weights, const int32_t *mult, const int32_t *shift,
+                             const int32_t *bias, int8_t *output);
 void tml_fc_s8_dsp(const tml_fc_params_t *p, const int8_t *input, const int8_t *weights,
                    const int32_t *mult, const int32_t *shift, const int32_t *bias,
                    int8_t *output);
