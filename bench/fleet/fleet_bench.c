@@ -276,16 +276,19 @@ int main(int argc, char **argv)
     snprintf(loss_s, sizeof(loss_s), "%g", loss);
     uint64_t t0 = fdrv_now_ms(), deadline = t0 + (uint64_t)(timeout_s * 1000);
     for (size_t p = 0; p < n_procs; p++) {
-        char count_s[24], prefix[24];
+        char count_s[24], prefix[24], group_s[24];
         size_t share = count / n_procs + (p < count % n_procs);
         snprintf(count_s, sizeof(count_s), "%zu", share);
         snprintf(prefix, sizeof(prefix), "s%zu-", p);
+        /* Each child its own source addresses (a group holds 8192 devices). */
+        snprintf(group_s, sizeof(group_s), "%zu", p * ((SIM_PER_PROC + 8191) / 8192));
         char *sim_argv[32];
         int k = 0;
         sim_argv[k++] = (char *)sim_path;
         sim_argv[k++] = "--server", sim_argv[k++] = server_uri;
         sim_argv[k++] = "--count", sim_argv[k++] = count_s;
         sim_argv[k++] = "--prefix", sim_argv[k++] = prefix;
+        sim_argv[k++] = "--src-group", sim_argv[k++] = group_s;
         sim_argv[k++] = "--rate", sim_argv[k++] = rate_s;
         sim_argv[k++] = "--loss", sim_argv[k++] = loss_s;
         sim_argv[k++] = "--trust-key", sim_argv[k++] = pk_hex;
@@ -309,6 +312,10 @@ int main(int argc, char **argv)
             next_count = fdrv_now_ms() + 200;
             if (tml_lwm2m_server_n_devices(b.srv) >= count)
                 break;
+            if (getenv("FLEET_DEBUG"))
+                fprintf(stderr, "DBG %llu devs %zu sessions %zu wakes %llu\n", (unsigned long long)(fdrv_now_ms() - t0),
+                        tml_lwm2m_server_n_devices(b.srv), tml_lwm2m_server_n_sessions(b.srv),
+                        (unsigned long long)tml_lwm2m_server_wakes(b.srv));
         }
     }
     /* Let the answers of the registration reads settle, then measure. */
@@ -323,6 +330,8 @@ int main(int argc, char **argv)
     printf("devices %zu\n", count);
     printf("held %zu\n", held);
     printf("sim_processes %zu\n", b.n_sims);
+    printf("server_sessions %zu\n", tml_lwm2m_server_n_sessions(b.srv));
+    printf("server_wakes %llu\n", (unsigned long long)tml_lwm2m_server_wakes(b.srv));
     printf("registered_in_s %.2f\n", (b.t_last_reg_ms - t0) / 1000.0);
     printf("reg_per_s %.0f\n", reg_s > 0 ? (double)(b.n_registered - 1) / reg_s : 0.0);
     printf("server_kib_per_device %.2f\n", held ? (double)(srv_rss - srv_rss0) / (double)held : 0.0);
