@@ -181,7 +181,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: tml-fleet-bench --sim PATH (--register | --rollout) --count N [--rate R]\n"
                     "                       [--loss P] [--model FILE] [--profiles LIST] [--timeout S]\n"
-                    "                       [--no-info]\n");
+                    "                       [--no-info] [--session-cache N]\n");
     return 2;
 }
 
@@ -220,6 +220,7 @@ int main(int argc, char **argv)
     unsigned rate = 1000;
     double loss = 0, timeout_s = 600;
     bool rollout = false, reg = false, no_info = false;
+    uint32_t session_cache = 0; /* the server's default */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--register")) { reg = true; continue; }
@@ -235,6 +236,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--model")) model = v;
         else if (!strcmp(a, "--profiles")) profiles = v;
         else if (!strcmp(a, "--timeout")) timeout_s = strtod(v, NULL);
+        else if (!strcmp(a, "--session-cache")) session_cache = (uint32_t)strtoul(v, NULL, 10);
         else return usage();
     }
     if (!sim_path || !count || reg == rollout || (rollout && !model))
@@ -252,6 +254,7 @@ int main(int argc, char **argv)
     sc.on_event = on_event;
     sc.event_arg = &b;
     sc.skip_info_reads = no_info;
+    sc.session_cache = session_cache;
     tml_err_t err;
     tml_err_clear(&err);
     if (tml_lwm2m_server_create(&sc, &b.srv, &err) != TML_OK) {
@@ -312,10 +315,6 @@ int main(int argc, char **argv)
             next_count = fdrv_now_ms() + 200;
             if (tml_lwm2m_server_n_devices(b.srv) >= count)
                 break;
-            if (getenv("FLEET_DEBUG"))
-                fprintf(stderr, "DBG %llu devs %zu sessions %zu wakes %llu\n", (unsigned long long)(fdrv_now_ms() - t0),
-                        tml_lwm2m_server_n_devices(b.srv), tml_lwm2m_server_n_sessions(b.srv),
-                        (unsigned long long)tml_lwm2m_server_wakes(b.srv));
         }
     }
     /* Let the answers of the registration reads settle, then measure. */
@@ -382,6 +381,8 @@ int main(int argc, char **argv)
         printf("uri_rewrites %u\n", rewrites);
         printf("server_requests %u\n", drv.n_requests);
         printf("server_requests_failed %u\n", drv.n_failed_requests);
+        printf("rollout_server_wakes %llu\n", (unsigned long long)tml_lwm2m_server_wakes(b.srv));
+        printf("rollout_server_sessions %zu\n", tml_lwm2m_server_n_sessions(b.srv));
         if (drv.n_done != count)
             rc = 1;
         fdrv_free(&drv);

@@ -120,7 +120,7 @@ typedef struct tml_lwm2m_server_config {
                                   0: libcoap's default (300 s) */
 } tml_lwm2m_server_config_t;
 
-#define TML_LWM2M_SESSION_CACHE 1024u
+#define TML_LWM2M_SESSION_CACHE 256u
 
 tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
                                      tml_lwm2m_server_t **out, tml_err_t *err);
