@@ -5,7 +5,7 @@
  *   tml-sim --server coap://HOST:PORT --count N [--profiles LIST] [--loss P]
  *           [--restart-every S] [--rate R] [--trust-key HEX] [--state DIR]
  *           [--prefix NAME] [--lifetime S] [--infer-period MS]
- *           [--ack-timeout MS] [--seed N] [--report-every S] [--duration S]
+ *           [--ack-timeout MS] [--seed N] [--src-group N] [--report-every S] [--duration S]
  *           [--until-registered] [--json] [--verbose]
  *
  * Prints a summary line every --report-every seconds (registered,
@@ -37,7 +37,8 @@ static int usage(void)
             "usage: tml-sim --server coap://HOST:PORT --count N [--profiles LIST] [--loss P]\n"
             "               [--restart-every S] [--rate R] [--trust-key HEX] [--state DIR]\n"
             "               [--prefix NAME] [--lifetime S] [--infer-period MS] [--ack-timeout MS]\n"
-            "               [--seed N] [--report-every S] [--duration S] [--until-registered] [--json]\n"
+            "               [--seed N] [--src-group N] [--report-every S] [--duration S]\n"
+            "               [--until-registered] [--json]\n"
             "               [--verbose]\n");
     return 2;
 }
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--infer-period")) cfg.infer_period_ms = (uint32_t)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--ack-timeout")) cfg.ack_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--seed")) cfg.seed = (uint32_t)strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--src-group")) cfg.src_group = (uint32_t)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--report-every")) report_every = strtod(v, NULL);
         else if (!strcmp(a, "--duration")) duration = strtod(v, NULL);
         else return usage();

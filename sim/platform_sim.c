@@ -9,7 +9,8 @@
  * Many sockets to one server port need many local ports, and one address
  * has only the ephemeral range (about 28 000 on Linux). For a loopback
  * server each group of SIM_PER_ADDR devices binds its own source address in
- * 127.0.0.0/8, all of which are local.
+ * 127.0.0.0/8, all of which are local; src_group offsets the groups of one
+ * process from those of another.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -88,7 +89,7 @@ static tml_status_t sp_open(void *ctx, const char *uri, int *chan, tml_err_t *er
     bool ok = fd >= 0;
     if (ok && ai->ai_family == AF_INET &&
         (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127) {
-        uint32_t k = 1 + d->index / SIM_PER_ADDR;
+        uint32_t k = 1 + d->sim->cfg.src_group + d->index / SIM_PER_ADDR;
         struct sockaddr_in src = {.sin_family = AF_INET};
         src.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | ((k >> 8 & 255u) << 8) | (k & 255u));
         ok = bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0;

@@ -181,7 +181,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: tml-fleet-bench --sim PATH (--register | --rollout) --count N [--rate R]\n"
                     "                       [--loss P] [--model FILE] [--profiles LIST] [--timeout S]\n"
-                    "                       [--no-info]\n");
+                    "                       [--no-info] [--session-cache N]\n");
     return 2;
 }
 
@@ -220,6 +220,7 @@ int main(int argc, char **argv)
     unsigned rate = 1000;
     double loss = 0, timeout_s = 600;
     bool rollout = false, reg = false, no_info = false;
+    uint32_t session_cache = 0; /* the server's default */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--register")) { reg = true; continue; }
@@ -235,6 +236,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--model")) model = v;
         else if (!strcmp(a, "--profiles")) profiles = v;
         else if (!strcmp(a, "--timeout")) timeout_s = strtod(v, NULL);
+        else if (!strcmp(a, "--session-cache")) session_cache = (uint32_t)strtoul(v, NULL, 10);
         else return usage();
     }
     if (!sim_path || !count || reg == rollout || (rollout && !model))
@@ -252,6 +254,7 @@ int main(int argc, char **argv)
     sc.on_event = on_event;
     sc.event_arg = &b;
     sc.skip_info_reads = no_info;
+    sc.session_cache = session_cache;
     tml_err_t err;
     tml_err_clear(&err);
     if (tml_lwm2m_server_create(&sc, &b.srv, &err) != TML_OK) {
@@ -276,16 +279,19 @@ int main(int argc, char **argv)
     snprintf(loss_s, sizeof(loss_s), "%g", loss);
     uint64_t t0 = fdrv_now_ms(), deadline = t0 + (uint64_t)(timeout_s * 1000);
     for (size_t p = 0; p < n_procs; p++) {
-        char count_s[24], prefix[24];
+        char count_s[24], prefix[24], group_s[24];
         size_t share = count / n_procs + (p < count % n_procs);
         snprintf(count_s, sizeof(count_s), "%zu", share);
         snprintf(prefix, sizeof(prefix), "s%zu-", p);
+        /* Each child its own source addresses (a group holds 8192 devices). */
+        snprintf(group_s, sizeof(group_s), "%zu", p * ((SIM_PER_PROC + 8191) / 8192));
         char *sim_argv[32];
         int k = 0;
         sim_argv[k++] = (char *)sim_path;
         sim_argv[k++] = "--server", sim_argv[k++] = server_uri;
         sim_argv[k++] = "--count", sim_argv[k++] = count_s;
         sim_argv[k++] = "--prefix", sim_argv[k++] = prefix;
+        sim_argv[k++] = "--src-group", sim_argv[k++] = group_s;
         sim_argv[k++] = "--rate", sim_argv[k++] = rate_s;
         sim_argv[k++] = "--loss", sim_argv[k++] = loss_s;
         sim_argv[k++] = "--trust-key", sim_argv[k++] = pk_hex;
@@ -323,6 +329,8 @@ int main(int argc, char **argv)
     printf("devices %zu\n", count);
     printf("held %zu\n", held);
     printf("sim_processes %zu\n", b.n_sims);
+    printf("server_sessions %zu\n", tml_lwm2m_server_n_sessions(b.srv));
+    printf("server_wakes %llu\n", (unsigned long long)tml_lwm2m_server_wakes(b.srv));
     printf("registered_in_s %.2f\n", (b.t_last_reg_ms - t0) / 1000.0);
     printf("reg_per_s %.0f\n", reg_s > 0 ? (double)(b.n_registered - 1) / reg_s : 0.0);
     printf("server_kib_per_device %.2f\n", held ? (double)(srv_rss - srv_rss0) / (double)held : 0.0);
@@ -373,6 +381,8 @@ int main(int argc, char **argv)
         printf("uri_rewrites %u\n", rewrites);
         printf("server_requests %u\n", drv.n_requests);
         printf("server_requests_failed %u\n", drv.n_failed_requests);
+        printf("rollout_server_wakes %llu\n", (unsigned long long)tml_lwm2m_server_wakes(b.srv));
+        printf("rollout_server_sessions %zu\n", tml_lwm2m_server_n_sessions(b.srv));
         if (drv.n_done != count)
             rc = 1;
         fdrv_free(&drv);

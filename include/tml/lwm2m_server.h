@@ -113,7 +113,14 @@ typedef struct tml_lwm2m_server_config {
                                   an update; default 2000 */
     uint32_t expiry_grace_ms;  /* added to the lifetime; default 1000 */
     bool skip_info_reads;      /* do not read /3/0 and /32101/0 on registration */
+    uint32_t session_cache;    /* idle CoAP sessions kept (the working set,
+                                  docs/lwm2m.md); 0: TML_LWM2M_SESSION_CACHE;
+                                  UINT32_MAX: one pinned session per device */
+    uint32_t session_idle_s;   /* an idle session is dropped after this long;
+                                  0: libcoap's default (300 s) */
 } tml_lwm2m_server_config_t;
+
+#define TML_LWM2M_SESSION_CACHE 256u
 
 tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
                                      tml_lwm2m_server_t **out, tml_err_t *err);
@@ -180,6 +187,10 @@ tml_status_t tml_lwm2m_server_add_package(tml_lwm2m_server_t *srv, const uint8_t
 tml_status_t tml_lwm2m_server_remove_package(tml_lwm2m_server_t *srv, const char *uri_path);
 /* Block2 requests served so far (all packages), for tests and metrics. */
 uint64_t tml_lwm2m_server_blocks_served(const tml_lwm2m_server_t *srv);
+/* CoAP server sessions libcoap holds now (bounded by the working set), and
+ * wake pings sent so far to devices whose session had been dropped. */
+size_t tml_lwm2m_server_n_sessions(const tml_lwm2m_server_t *srv);
+uint64_t tml_lwm2m_server_wakes(const tml_lwm2m_server_t *srv);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,11 @@ typedef struct tml_sim_config {
     uint32_t infer_period_ms;     /* run the installed model this often, 0: never */
     uint32_t ack_timeout_ms;      /* CoAP ACK_TIMEOUT of the agents, default 2000 */
     unsigned block_szx;           /* download block size 16 << szx, default 6 */
+    /* Against a loopback server, devices bind source addresses 127.1.x.y in
+     * groups of 8192 (one address has only the ~28 000 ephemeral ports);
+     * this offsets the group number, so several tml-sim processes against
+     * one server use distinct addresses. */
+    uint32_t src_group;
 } tml_sim_config_t;
 
 typedef struct tml_sim tml_sim_t;

@@ -233,6 +233,27 @@ void srv_fail_requests(tml_lwm2m_server_t *srv, srv_dev_t *dev, tml_status_t st,
     dev->pub.n_queued = 0;
 }
 
+void srv_fail_unsent(tml_lwm2m_server_t *srv, srv_dev_t *dev, tml_status_t st, const char *detail)
+{
+    /* The ones waiting now, oldest first; a callback may submit new ones
+     * (they wait for a new wake) or finish others. */
+    size_t n = 0;
+    for (srv_req_t *r = dev->reqs; r; r = r->next)
+        n += !r->sent;
+    srv_req_t **order = n ? tml_malloc(n * sizeof(*order)) : NULL;
+    if (!order)
+        return;
+    size_t k = 0;
+    for (srv_req_t *r = dev->reqs; r; r = r->next)
+        if (!r->sent)
+            order[k++] = r;
+    dev->pub.n_queued = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!order[i]->done && !order[i]->sent)
+            complete(srv, order[i], st, detail);
+    tml_free(order);
+}
+
 void srv_free_done(tml_lwm2m_server_t *srv)
 {
     while (srv->done_reqs) {
@@ -299,6 +320,11 @@ tml_status_t srv_submit(tml_lwm2m_server_t *srv, srv_dev_t *dev, srv_req_t *req,
         dev->pub.n_queued++; /* sent when the device next updates */
         return TML_OK;
     }
+    if (!dev->session) { /* dropped from the working set: sent once woken */
+        dev->pub.n_queued++;
+        srv_wake(srv, dev);
+        return TML_OK;
+    }
     tml_status_t st = send_now(srv, req);
     if (st != TML_OK) {
         srv_req_finish(srv, req); /* freed at the end of the step, no callback */
@@ -315,6 +341,10 @@ void srv_flush(tml_lwm2m_server_t *srv, srv_dev_t *dev)
         n += !r->sent;
     if (!n)
         return;
+    if (!dev->session) {
+        srv_wake(srv, dev);
+        return;
+    }
     srv_req_t **order = tml_malloc(n * sizeof(*order));
     if (!order)
         return; /* retried on the next update */
@@ -343,17 +373,20 @@ static srv_req_t *find_by_token(tml_lwm2m_server_t *srv, const coap_pdu_t *pdu)
     return NULL;
 }
 
+/* Answers are matched by token, on whatever session they arrive: a
+ * notification may come after the device's session left the working set
+ * (libcoap then made a new one). It must come from the device's session or,
+ * for a plain-UDP device, from its registered address. */
 coap_response_t srv_on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *rcv,
                                 const coap_mid_t mid)
 {
     (void)sent;
     (void)mid;
-    srv_dev_t *d = coap_session_get_app_data(s);
-    if (!d)
-        return COAP_RESPONSE_FAIL;
-    srv_req_t *r = find_by_token(d->srv, rcv);
-    if (!r)
+    tml_lwm2m_server_t *srv = coap_get_app_data(coap_session_get_context(s));
+    srv_req_t *r = srv ? find_by_token(srv, rcv) : NULL;
+    if (!r || !srv_session_is_dev(r->dev, s))
         return COAP_RESPONSE_FAIL; /* RST: e.g. a notification nobody wants any more */
+    srv_dev_t *d = r->dev;
     uint8_t code = (uint8_t)coap_pdu_get_code(rcv);
     coap_opt_iterator_t it;
     bool observing = r->observe == 0 && code >> 5 == 2 &&
@@ -368,13 +401,11 @@ void srv_on_nack(coap_session_t *s, const coap_pdu_t *sent, const coap_nack_reas
                  const coap_mid_t mid)
 {
     (void)mid;
-    srv_dev_t *d = coap_session_get_app_data(s);
-    if (!d || !sent)
+    tml_lwm2m_server_t *srv = coap_get_app_data(coap_session_get_context(s));
+    srv_req_t *r = srv && sent ? find_by_token(srv, sent) : NULL;
+    if (!r || !srv_session_is_dev(r->dev, s))
         return;
-    srv_req_t *r = find_by_token(d->srv, sent);
-    if (!r)
-        return;
-    complete(d->srv, r, reason == COAP_NACK_RST ? TML_ERR_STATE : TML_ERR_TIMEOUT,
+    complete(srv, r, reason == COAP_NACK_RST ? TML_ERR_STATE : TML_ERR_TIMEOUT,
              reason == COAP_NACK_RST ? "device reset the request" : "device did not answer");
 }
 

@@ -195,6 +195,7 @@ static void hnd_register(coap_resource_t *r, coap_session_t *s, const coap_pdu_t
     d->last_seen_ms = srv_now_ms();
     d->awake_until_ms = d->last_seen_ms + srv->cfg.queue_awake_ms;
     d->heap_idx = SIZE_MAX;
+    coap_address_copy(&d->addr, coap_session_get_addr_remote(s));
     if (srv_add_dev(srv, d) != TML_OK) {
         coap_add_resource(srv->ctx, d->res); /* the way to free it */
         coap_delete_resource(srv->ctx, d->res);
@@ -203,8 +204,7 @@ static void hnd_register(coap_resource_t *r, coap_session_t *s, const coap_pdu_t
         reply(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR, "out of memory");
         return;
     }
-    d->session = coap_session_reference(s);
-    coap_session_set_app_data(s, d);
+    srv_dev_attach(srv, d, s);
     d->need_info = !srv->cfg.skip_info_reads;
     if (d->need_info)
         srv_mark_dirty(srv, d);
@@ -265,13 +265,12 @@ static void hnd_update(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *
     }
     d->pub.lifetime_s = lifetime;
     set_binding(d, &q);
-    if (s != d->session) { /* the device came back from a new address */
-        coap_session_set_app_data(d->session, NULL);
-        coap_session_release(d->session);
-        d->session = coap_session_reference(s);
-        coap_session_set_app_data(s, d);
+    if (!coap_address_equals(coap_session_get_addr_remote(s), &d->addr)) {
+        /* the device came back from a new address */
+        srv_dev_set_addr(srv, d, coap_session_get_addr_remote(s));
         coap_print_addr(coap_session_get_addr_remote(s), (unsigned char *)d->pub.peer, sizeof(d->pub.peer));
     }
+    srv_dev_attach(srv, d, s);
     d->last_seen_ms = srv_now_ms();
     d->awake_until_ms = d->last_seen_ms + srv->cfg.queue_awake_ms;
     srv_dev_touch(srv, d);

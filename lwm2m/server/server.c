@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -48,6 +49,65 @@ static uint64_t ep_hash(const char *s)
     return h ^ (h >> 29);
 }
 
+static uint64_t addr_hash(const coap_address_t *a)
+{
+    const uint8_t *p;
+    size_t n;
+    uint16_t port;
+    if (a->addr.sa.sa_family == AF_INET6) {
+        p = (const uint8_t *)&a->addr.sin6.sin6_addr;
+        n = sizeof(a->addr.sin6.sin6_addr);
+        port = a->addr.sin6.sin6_port;
+    } else {
+        p = (const uint8_t *)&a->addr.sin.sin_addr;
+        n = sizeof(a->addr.sin.sin_addr);
+        port = a->addr.sin.sin_port;
+    }
+    uint64_t h = 1469598103934665603ull ^ port;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+static srv_dev_t *find_dev_by_addr(tml_lwm2m_server_t *srv, const coap_address_t *a)
+{
+    if (!srv->dev_nbuckets)
+        return NULL;
+    for (srv_dev_t *d = srv->addr_buckets[addr_hash(a) & (srv->dev_nbuckets - 1)]; d; d = d->anext)
+        if (!d->removed && !d->pub.secure && coap_address_equals(&d->addr, a))
+            return d;
+    return NULL;
+}
+
+static void addr_hash_add(tml_lwm2m_server_t *srv, srv_dev_t *dev)
+{
+    size_t b = addr_hash(&dev->addr) & (srv->dev_nbuckets - 1);
+    dev->anext = srv->addr_buckets[b];
+    srv->addr_buckets[b] = dev;
+}
+
+static void addr_hash_del(tml_lwm2m_server_t *srv, srv_dev_t *dev)
+{
+    if (!srv->dev_nbuckets)
+        return;
+    for (srv_dev_t **pp = &srv->addr_buckets[addr_hash(&dev->addr) & (srv->dev_nbuckets - 1)]; *pp;
+         pp = &(*pp)->anext) {
+        if (*pp == dev) {
+            *pp = dev->anext;
+            dev->anext = NULL;
+            return;
+        }
+    }
+}
+
+void srv_dev_set_addr(tml_lwm2m_server_t *srv, srv_dev_t *dev, const coap_address_t *a)
+{
+    addr_hash_del(srv, dev);
+    coap_address_copy(&dev->addr, a);
+    if (!dev->removed)
+        addr_hash_add(srv, dev);
+}
+
 srv_dev_t *srv_find_dev(tml_lwm2m_server_t *srv, const char *endpoint)
 {
     if (!srv->dev_nbuckets)
@@ -61,17 +121,24 @@ srv_dev_t *srv_find_dev(tml_lwm2m_server_t *srv, const char *endpoint)
 static bool dev_hash_grow(tml_lwm2m_server_t *srv)
 {
     size_t n = srv->dev_nbuckets ? srv->dev_nbuckets * 2 : 1024;
-    srv_dev_t **b = tml_calloc(n, sizeof(*b));
-    if (!b)
+    srv_dev_t **b = tml_calloc(n, sizeof(*b)), **ab = tml_calloc(n, sizeof(*ab));
+    if (!b || !ab) {
+        tml_free(b);
+        tml_free(ab);
         return false;
+    }
     for (srv_dev_t *d = srv->devs; d; d = d->next) {
         size_t i = ep_hash(d->pub.endpoint) & (n - 1);
         d->hnext = b[i];
         b[i] = d;
     }
     tml_free(srv->dev_buckets);
+    tml_free(srv->addr_buckets);
     srv->dev_buckets = b;
+    srv->addr_buckets = ab;
     srv->dev_nbuckets = n;
+    for (srv_dev_t *d = srv->devs; d; d = d->next)
+        addr_hash_add(srv, d);
     return true;
 }
 
@@ -170,10 +237,154 @@ tml_status_t srv_add_dev(tml_lwm2m_server_t *srv, srv_dev_t *dev)
     size_t b = ep_hash(dev->pub.endpoint) & (srv->dev_nbuckets - 1);
     dev->hnext = srv->dev_buckets[b];
     srv->dev_buckets[b] = dev;
+    addr_hash_add(srv, dev);
     dev->heap_idx = srv->heap_n++;
     srv->heap[dev->heap_idx] = dev;
     srv_dev_touch(srv, dev);
     return TML_OK;
+}
+
+/* ---- The session working set ------------------------------------------------
+ * libcoap 4.3.1 walks every session of an endpoint for each datagram from a
+ * new peer (coap_endpoint_get_session counts the idle ones) and for each
+ * I/O preparation, so one session per registered device made a fleet of N
+ * cost O(N) per new device. The device registry is ours (the hashes
+ * above); libcoap keeps a bounded working set of sessions: a plain-UDP
+ * device's pointer to its session is weak, libcoap frees idle ones beyond
+ * session_cap (the least recently used first) and tells us with
+ * COAP_EVENT_SERVER_SESSION_DEL. A session with a confirmable request in
+ * flight is referenced by libcoap's send queue, so it is not idle.
+ *
+ * A request for a device without a session waits while the device is
+ * woken: a CoAP ping (an empty CON, answered by a RST) goes to the device
+ * from the UDP endpoint's own socket - the server's address and port, as a
+ * device behind a NAT expects. Its answer, or any other datagram from the
+ * device (an update, a notification), makes libcoap create a session
+ * (COAP_EVENT_SERVER_SESSION_NEW), which the address hash maps back to the
+ * device; its waiting requests then go out through libcoap as usual. */
+#define WAKE_FIRST_MS 2000u
+#define WAKE_MAX_TRIES 4u
+
+static void dev_detach(srv_dev_t *d)
+{
+    if (!d->session)
+        return;
+    if (coap_session_get_app_data(d->session) == d)
+        coap_session_set_app_data(d->session, NULL);
+    if (d->pinned)
+        coap_session_release(d->session);
+    d->session = NULL;
+    d->pinned = false;
+}
+
+static void wake_stop(tml_lwm2m_server_t *srv, srv_dev_t *d)
+{
+    if (!d->waking)
+        return;
+    d->waking = false;
+    if (d->wprev)
+        d->wprev->wnext = d->wnext;
+    else
+        srv->waking = d->wnext;
+    if (d->wnext)
+        d->wnext->wprev = d->wprev;
+    d->wnext = d->wprev = NULL;
+}
+
+void srv_dev_attach(tml_lwm2m_server_t *srv, srv_dev_t *d, coap_session_t *s)
+{
+    if (d->session != s) {
+        dev_detach(d);
+        srv_dev_t *o = coap_session_get_app_data(s);
+        if (o && o != d && o->session == s)
+            dev_detach(o); /* s now speaks for d (a re-registration from o's address) */
+        d->session = s;
+        d->pinned = d->pub.secure || !srv->working_set;
+        if (d->pinned)
+            coap_session_reference(s);
+        coap_session_set_app_data(s, d);
+    }
+    if (d->waking) { /* its waiting requests can go out now */
+        wake_stop(srv, d);
+        d->need_flush = true;
+        srv_mark_dirty(srv, d);
+    }
+}
+
+bool srv_session_is_dev(const srv_dev_t *d, coap_session_t *s)
+{
+    return s == d->session ||
+           (!d->pub.secure && coap_session_get_proto(s) == COAP_PROTO_UDP &&
+            coap_address_equals(coap_session_get_addr_remote(s), &d->addr));
+}
+
+static void send_ping(tml_lwm2m_server_t *srv, srv_dev_t *d)
+{
+    uint16_t mid = ++srv->wake_mid;
+    const uint8_t ping[4] = {0x40, 0x00, (uint8_t)(mid >> 8), (uint8_t)mid}; /* ver 1, CON, 0.00 */
+    if (sendto(srv->udp_fd, ping, sizeof(ping), 0, &d->addr.addr.sa, d->addr.size) < 0)
+        TML_LOGD("lwm2m-server", "%s: wake ping: %s", d->pub.endpoint, strerror(errno));
+    srv->n_wakes++;
+    d->wake_next_ms = srv_now_ms() + ((uint64_t)WAKE_FIRST_MS << d->wake_tries);
+}
+
+void srv_wake(tml_lwm2m_server_t *srv, srv_dev_t *d)
+{
+    if (d->waking || d->removed || d->session || srv->udp_fd < 0)
+        return;
+    d->waking = true;
+    d->wake_tries = 0;
+    d->wprev = NULL;
+    d->wnext = srv->waking;
+    if (srv->waking)
+        srv->waking->wprev = d;
+    srv->waking = d;
+    send_ping(srv, d);
+}
+
+/* Pings again on the CoAP schedule (2, 4, 8, 16 s); a device that never
+ * answers has its waiting requests failed, unless it is a queue-mode
+ * device, whose requests then wait for its next update. */
+static void wake_timers(tml_lwm2m_server_t *srv)
+{
+    uint64_t now = srv_now_ms();
+    for (srv_dev_t *d = srv->waking, *nx; d; d = nx) {
+        nx = d->wnext;
+        if (now < d->wake_next_ms)
+            continue;
+        if (++d->wake_tries <= WAKE_MAX_TRIES) {
+            send_ping(srv, d);
+            continue;
+        }
+        wake_stop(srv, d);
+        if (!d->pub.queue_mode)
+            srv_fail_unsent(srv, d, TML_ERR_TIMEOUT, "device did not answer");
+    }
+}
+
+static int on_coap_event(coap_session_t *s, const coap_event_t ev)
+{
+    tml_lwm2m_server_t *srv = coap_get_app_data(coap_session_get_context(s));
+    if (!srv)
+        return 0;
+    if (ev == COAP_EVENT_SERVER_SESSION_NEW) {
+        srv->n_sessions++;
+        if (srv->working_set && coap_session_get_proto(s) == COAP_PROTO_UDP) {
+            srv_dev_t *d = find_dev_by_addr(srv, coap_session_get_addr_remote(s));
+            if (d && !d->session)
+                srv_dev_attach(srv, d, s);
+        }
+    } else if (ev == COAP_EVENT_SERVER_SESSION_DEL) {
+        if (srv->n_sessions)
+            srv->n_sessions--;
+        srv_dev_t *d = coap_session_get_app_data(s);
+        if (d && d->session == s) {
+            d->session = NULL; /* libcoap frees it: nothing to release */
+            d->pinned = false;
+        }
+        coap_session_set_app_data(s, NULL);
+    }
+    return 0;
 }
 
 void srv_mark_dirty(tml_lwm2m_server_t *srv, srv_dev_t *dev)
@@ -197,7 +408,9 @@ void srv_remove_dev(tml_lwm2m_server_t *srv, srv_dev_t *dev)
     if (dev->next)
         dev->next->prev = dev->prev;
     dev_hash_del(srv, dev);
+    addr_hash_del(srv, dev);
     heap_del(srv, dev);
+    wake_stop(srv, dev);
     srv->n_devs--;
     srv->at_dev = NULL;
     dev->prev = NULL;
@@ -212,11 +425,7 @@ static void free_dev(tml_lwm2m_server_t *srv, srv_dev_t *d)
 {
     if (d->res)
         coap_delete_resource(srv->ctx, d->res);
-    if (d->session) {
-        if (coap_session_get_app_data(d->session) == d)
-            coap_session_set_app_data(d->session, NULL);
-        coap_session_release(d->session);
-    }
+    dev_detach(d);
     tml_lwm2m_links_free(&d->pub.objects);
     tml_lwm2m_records_free(&d->pub.device_info);
     tml_lwm2m_records_free(&d->pub.ml_caps);
@@ -313,6 +522,33 @@ static tml_status_t bind_endpoint(tml_lwm2m_server_t *srv, uint16_t port, coap_p
 
 static void scan_coap_fds(tml_lwm2m_server_t *srv, int epfd);
 
+/* The working set needs the UDP endpoint's socket for the wake pings: the
+ * socket libcoap polls that is bound to the UDP port. Without it every
+ * device pins its session, as before. */
+static void start_working_set(tml_lwm2m_server_t *srv)
+{
+    for (size_t i = 0; i < srv->n_socks; i++) {
+        struct sockaddr_storage a;
+        socklen_t al = sizeof(a);
+        int type = 0;
+        socklen_t tl = sizeof(type);
+        if (getsockname(srv->socks[i].fd, (struct sockaddr *)&a, &al) != 0 ||
+            getsockopt(srv->socks[i].fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM)
+            continue;
+        uint16_t port = a.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&a)->sin6_port)
+                        : a.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&a)->sin_port) : 0;
+        if (port == srv->port)
+            srv->udp_fd = srv->socks[i].fd;
+    }
+    if (srv->udp_fd < 0 || srv->cfg.session_cache == UINT32_MAX)
+        return;
+    srv->working_set = true;
+    srv->session_cap = srv->cfg.session_cache ? srv->cfg.session_cache : TML_LWM2M_SESSION_CACHE;
+    coap_context_set_max_idle_sessions(srv->ctx, srv->session_cap);
+    if (srv->cfg.session_idle_s)
+        coap_context_set_session_timeout(srv->ctx, srv->cfg.session_idle_s);
+}
+
 tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
                                      tml_lwm2m_server_t **out, tml_err_t *err)
 {
@@ -346,8 +582,10 @@ tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
     if (!srv->ctx)
         st = tml_err_set(err, TML_ERR_NOMEM, "server: cannot create a CoAP context");
     if (st == TML_OK) {
+        coap_set_app_data(srv->ctx, srv);
         coap_register_response_handler(srv->ctx, srv_on_response);
         coap_register_nack_handler(srv->ctx, srv_on_nack);
+        coap_register_event_handler(srv->ctx, on_coap_event);
         st = bind_endpoint(srv, cfg->udp_port, COAP_PROTO_UDP, &srv->port, err);
     }
     if (st == TML_OK && cfg->enable_dtls) {
@@ -370,8 +608,11 @@ tml_status_t tml_lwm2m_server_create(const tml_lwm2m_server_config_t *cfg,
     if (st == TML_OK)
         st = srv_rd_init(srv, err);
     srv->timerfd = -1;
+    srv->udp_fd = -1;
     if (st == TML_OK && coap_context_get_coap_fd(srv->ctx) >= 0)
         scan_coap_fds(srv, coap_context_get_coap_fd(srv->ctx));
+    if (st == TML_OK)
+        start_working_set(srv);
     if (st != TML_OK) {
         tml_lwm2m_server_destroy(srv);
         return st;
@@ -392,6 +633,7 @@ void tml_lwm2m_server_destroy(tml_lwm2m_server_t *srv)
     if (srv->ctx)
         coap_free_context(srv->ctx);
     tml_free(srv->dev_buckets);
+    tml_free(srv->addr_buckets);
     tml_free(srv->heap);
     tml_free(srv->req_tbuckets);
     tml_free(srv->req_ibuckets);
@@ -555,6 +797,8 @@ tml_status_t tml_lwm2m_server_step(tml_lwm2m_server_t *srv, uint32_t timeout_ms)
         return TML_ERR_ARG;
     if (run_io(srv, timeout_ms) != TML_OK)
         return TML_ERR_IO;
+    if (srv->waking)
+        wake_timers(srv);
     uint64_t now = srv_now_ms();
     while (srv->heap_n && now > srv->heap[0]->expires_ms) {
         srv_dev_t *d = srv->heap[0];
@@ -596,6 +840,16 @@ const tml_lwm2m_device_t *tml_lwm2m_server_device_at(const tml_lwm2m_server_t *s
     m->at_dev = d;
     m->at_i = i;
     return d ? &d->pub : NULL;
+}
+
+size_t tml_lwm2m_server_n_sessions(const tml_lwm2m_server_t *srv)
+{
+    return srv ? srv->n_sessions : 0;
+}
+
+uint64_t tml_lwm2m_server_wakes(const tml_lwm2m_server_t *srv)
+{
+    return srv ? srv->n_wakes : 0;
 }
 
 uint64_t tml_lwm2m_server_blocks_served(const tml_lwm2m_server_t *srv)

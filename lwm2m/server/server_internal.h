@@ -14,7 +14,13 @@
 typedef struct srv_dev {
     tml_lwm2m_device_t pub;
     struct tml_lwm2m_server *srv;
-    coap_session_t *session;   /* referenced while registered */
+    /* The libcoap session to the device's address, if libcoap holds one:
+     * a weak pointer (cleared on COAP_EVENT_SERVER_SESSION_DEL) unless
+     * pinned. DTLS sessions are pinned (their security state cannot be
+     * re-created from this side), and all are when the working set is off. */
+    coap_session_t *session;
+    bool pinned;               /* session is referenced by us */
+    coap_address_t addr;       /* registered remote address (key in the address hash) */
     coap_resource_t *res;      /* rd/<reg_id> */
     uint64_t last_seen_ms;
     uint64_t awake_until_ms;
@@ -25,9 +31,17 @@ typedef struct srv_dev {
     bool need_flush;           /* send queued requests this step */
     bool dirty;                /* on srv->dirty (need_info or need_flush) */
     int info_pending;
+    /* Waking: requests wait for a session; a CoAP ping from the UDP
+     * endpoint asks the device for a datagram, which makes libcoap create
+     * one (COAP_EVENT_SERVER_SESSION_NEW). */
+    bool waking;
+    uint8_t wake_tries;
+    uint64_t wake_next_ms;
     struct srv_req *reqs, *reqs_tail; /* live requests, oldest first */
     struct srv_dev *next, *prev;      /* srv->devs (live) or srv->dead */
     struct srv_dev *hnext;            /* endpoint hash chain */
+    struct srv_dev *anext;            /* address hash chain */
+    struct srv_dev *wnext, *wprev;    /* srv->waking list */
     struct srv_dev *dnext;            /* srv->dirty chain */
 } srv_dev_t;
 
@@ -71,7 +85,18 @@ struct tml_lwm2m_server {
     srv_dev_t *dead;           /* removed, freed at the end of the step */
     size_t n_devs;
     srv_dev_t **dev_buckets;   /* endpoint -> live device */
-    size_t dev_nbuckets;
+    srv_dev_t **addr_buckets;  /* remote address -> live plain-UDP device */
+    size_t dev_nbuckets;       /* both hashes */
+    /* The session working set (see server.c): libcoap keeps at most
+     * session_cap idle server sessions; udp_fd is the UDP endpoint's
+     * socket, which the wake pings go out of (-1: unknown, working set off). */
+    bool working_set;
+    unsigned session_cap;
+    int udp_fd;
+    srv_dev_t *waking;         /* devices with a wake ping outstanding */
+    uint16_t wake_mid;
+    size_t n_sessions;         /* libcoap server sessions alive */
+    uint64_t n_wakes;          /* wake pings sent */
     srv_dev_t **heap;          /* expiry min-heap of live devices */
     size_t heap_n, heap_cap;
     srv_dev_t *dirty;          /* devices with need_info / need_flush */
@@ -109,6 +134,16 @@ tml_status_t srv_add_dev(struct tml_lwm2m_server *srv, srv_dev_t *dev);
 void srv_dev_touch(struct tml_lwm2m_server *srv, srv_dev_t *dev);
 /* Queues dev for srv_rd_after_io (set need_info / need_flush first). */
 void srv_mark_dirty(struct tml_lwm2m_server *srv, srv_dev_t *dev);
+/* Points dev at session s (weak unless dev must pin it), detaching s from
+ * any other device and dev from its previous session. */
+void srv_dev_attach(struct tml_lwm2m_server *srv, srv_dev_t *dev, coap_session_t *s);
+/* Re-keys dev in the address hash after its remote address changed. */
+void srv_dev_set_addr(struct tml_lwm2m_server *srv, srv_dev_t *dev, const coap_address_t *a);
+/* Whether session s speaks for dev: its own session, or (plain UDP) any
+ * session from dev's registered address. */
+bool srv_session_is_dev(const srv_dev_t *dev, coap_session_t *s);
+/* Starts waking dev (no session): its unsent requests go out once one exists. */
+void srv_wake(struct tml_lwm2m_server *srv, srv_dev_t *dev);
 /* Marks dev removed, fails its requests; freed by srv_reap. */
 void srv_remove_dev(struct tml_lwm2m_server *srv, srv_dev_t *dev);
 void srv_reap(struct tml_lwm2m_server *srv);
@@ -128,6 +163,9 @@ tml_status_t srv_submit(struct tml_lwm2m_server *srv, srv_dev_t *dev, srv_req_t 
 void srv_flush(struct tml_lwm2m_server *srv, srv_dev_t *dev);
 void srv_fail_requests(struct tml_lwm2m_server *srv, srv_dev_t *dev, tml_status_t st,
                        const char *detail);
+/* Fails dev's requests that were never sent (waiting for a session). */
+void srv_fail_unsent(struct tml_lwm2m_server *srv, srv_dev_t *dev, tml_status_t st,
+                     const char *detail);
 void srv_free_done(struct tml_lwm2m_server *srv);
 coap_response_t srv_on_response(coap_session_t *s, const coap_pdu_t *sent, const coap_pdu_t *rcv,
                                 const coap_mid_t mid);

@@ -30,7 +30,9 @@ static void on_event(void *arg, tml_lwm2m_event_t ev, const tml_lwm2m_device_t *
         f->n_info++;
 }
 
-static void fleet_start(fleet_t *f, tml_sim_config_t *cfg)
+/* session_cache, session_idle_s: the server's CoAP session working set
+ * (0: defaults). */
+static void fleet_start(fleet_t *f, tml_sim_config_t *cfg, uint32_t session_cache, uint32_t session_idle_s)
 {
     memset(f, 0, sizeof(*f));
     TML_ASSERT_OK(tml_spkg_keypair(f->pk, f->sk));
@@ -38,6 +40,8 @@ static void fleet_start(fleet_t *f, tml_sim_config_t *cfg)
     memset(&sc, 0, sizeof(sc));
     sc.on_event = on_event;
     sc.event_arg = f;
+    sc.session_cache = session_cache;
+    sc.session_idle_s = session_idle_s;
     tml_err_t err;
     tml_err_clear(&err);
     TML_ASSERT_OK_ERR(tml_lwm2m_server_create(&sc, &f->srv, &err), &err);
@@ -88,7 +92,7 @@ static void mixed_profiles_register(void **state)
     cfg.n_devices = 28;
     cfg.seed = 1;
     fleet_t f;
-    fleet_start(&f, &cfg);
+    fleet_start(&f, &cfg, 0, 0);
     assert_true(tml_sim_n_profiles(f.sim) >= 4); /* mixed by default: the real chips */
     run_until_registered(&f, 28, 15000);
     size_t distinct = 0;
@@ -125,7 +129,7 @@ static void mixed_profiles_register(void **state)
     fleet_stop(&f);
 }
 
-static void install_to_all_at_5pct_loss(const char *state_dir)
+static void install_to_all_at_5pct_loss(const char *state_dir, uint32_t session_cache)
 {
     tml_sim_config_t cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -136,7 +140,7 @@ static void install_to_all_at_5pct_loss(const char *state_dir)
     cfg.block_szx = 4; /* 256-byte blocks: more of them, more to lose */
     cfg.state_dir = state_dir;
     fleet_t f;
-    fleet_start(&f, &cfg);
+    fleet_start(&f, &cfg, session_cache, session_cache ? 2 : 0);
     run_until_registered(&f, 20, 30000);
     size_t pkg_len, n;
     uint8_t *pkg = h_model_package("fleet", 4, 150, &pkg_len);
@@ -200,7 +204,7 @@ static void install_to_all_at_5pct_loss(const char *state_dir)
 static void install_at_loss_in_memory(void **state)
 {
     (void)state;
-    install_to_all_at_5pct_loss(NULL);
+    install_to_all_at_5pct_loss(NULL, 0);
 }
 
 static void install_at_loss_in_state_dir(void **state)
@@ -208,8 +212,117 @@ static void install_at_loss_in_state_dir(void **state)
     (void)state;
     char dir[64];
     h_tmpdir(dir, sizeof(dir));
-    install_to_all_at_5pct_loss(dir);
+    install_to_all_at_5pct_loss(dir, 0);
     h_rmdir(dir);
+}
+
+/* The same rollout with a working set of 4 CoAP sessions for 20 devices:
+ * the server keeps dropping sessions and waking devices mid-rollout. */
+static void install_at_loss_with_small_working_set(void **state)
+{
+    (void)state;
+    install_to_all_at_5pct_loss(NULL, 4);
+}
+
+typedef struct wk_answer {
+    int n, n_notif;
+    tml_status_t status;
+    char text[64];
+} wk_answer_t;
+
+static void wk_on_answer(void *arg, const tml_lwm2m_response_t *rsp)
+{
+    wk_answer_t *a = arg;
+    a->n++;
+    a->n_notif += rsp->notification;
+    a->status = rsp->status;
+    if (rsp->status == TML_OK && rsp->records && rsp->records->n == 1 &&
+        tml_lwm2m_value_str(&rsp->records->recs[0].v, a->text, sizeof(a->text)) != TML_OK)
+        a->text[0] = 0;
+}
+
+static void step_for(fleet_t *f, uint32_t ms)
+{
+    uint64_t end = h_now_ms() + ms;
+    while (h_now_ms() < end)
+        fleet_step(f);
+}
+
+/* 40 devices, a working set of 8 sessions idle for at most 2 s: the server
+ * holds every device while libcoap drops their sessions; a read of each
+ * device wakes it and is answered; an observation keeps notifying, matched
+ * by token, after its device's session was dropped and re-created; the
+ * sessions come back under the cap. */
+static void working_set_bounds_sessions(void **state)
+{
+    (void)state;
+    enum { N = 40, CAP = 8 };
+    tml_sim_config_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.n_devices = N;
+    cfg.seed = 7;
+    fleet_t f;
+    fleet_start(&f, &cfg, CAP, 2);
+    run_until_registered(&f, N, 20000);
+    step_for(&f, 3000); /* every session idles out */
+    assert_int_equal(tml_lwm2m_server_n_sessions(f.srv), 0);
+    assert_int_equal(tml_lwm2m_server_n_devices(f.srv), N);
+
+    /* Observe /3/0/2 (its serial number) on device 0, notified every
+     * second (pmax) although it does not change. */
+    const char *ep0 = tml_sim_endpoint(f.sim, 0);
+    uint64_t wakes0 = tml_lwm2m_server_wakes(f.srv);
+    wk_answer_t attr = {0}, obs = {0};
+    TML_ASSERT_OK(tml_lwm2m_server_write_attrs(f.srv, ep0, "/3/0/2", "pmax=1", wk_on_answer, &attr, NULL));
+    uint64_t end = h_now_ms() + 10000;
+    while (attr.n == 0 && h_now_ms() < end)
+        fleet_step(&f);
+    assert_int_equal(attr.status, TML_OK);
+    assert_int_equal(tml_lwm2m_server_wakes(f.srv), wakes0 + 1);
+    uint32_t obs_id = 0;
+    TML_ASSERT_OK(tml_lwm2m_server_observe(f.srv, ep0, "/3/0/2", TML_LWM2M_CF_ANY, wk_on_answer, &obs,
+                                           &obs_id, NULL));
+    end = h_now_ms() + 10000;
+    while (obs.n_notif < 1 && h_now_ms() < end)
+        fleet_step(&f);
+    assert_true(obs.n_notif >= 1);
+
+    /* Right after a notification, read the serial number of every other
+     * device: each is woken, and the new sessions push device 0's (the
+     * least recently used idle one) out. */
+    wakes0 = tml_lwm2m_server_wakes(f.srv);
+    static wk_answer_t ans[N];
+    memset(ans, 0, sizeof(ans));
+    for (size_t i = 1; i < N; i++)
+        TML_ASSERT_OK(tml_lwm2m_server_read(f.srv, tml_sim_endpoint(f.sim, i), "/3/0/2", TML_LWM2M_CF_ANY,
+                                            wk_on_answer, &ans[i], NULL));
+    end = h_now_ms() + 20000;
+    size_t n_ans = 0;
+    while (n_ans < N - 1 && h_now_ms() < end) {
+        fleet_step(&f);
+        n_ans = 0;
+        for (size_t i = 1; i < N; i++)
+            n_ans += ans[i].n > 0;
+    }
+    assert_int_equal(n_ans, N - 1);
+    for (size_t i = 1; i < N; i++) {
+        assert_int_equal(ans[i].status, TML_OK);
+        assert_string_equal(ans[i].text, tml_sim_endpoint(f.sim, i));
+    }
+    assert_true(tml_lwm2m_server_wakes(f.srv) - wakes0 >= N - 1);
+
+    /* Device 0 keeps notifying, on a fresh session. */
+    int seen = obs.n_notif;
+    end = h_now_ms() + 10000;
+    while (obs.n_notif < seen + 3 && h_now_ms() < end)
+        fleet_step(&f);
+    assert_true(obs.n_notif >= seen + 3);
+    assert_int_equal(obs.status, TML_OK);
+    step_for(&f, 3000);
+    assert_true(tml_lwm2m_server_n_sessions(f.srv) <= CAP); /* device 0's, notifying */
+    TML_ASSERT_OK(tml_lwm2m_server_cancel_observe(f.srv, obs_id, NULL));
+    assert_int_equal(tml_lwm2m_server_n_devices(f.srv), N);
+    fleet_stop(&f);
 }
 
 static void restart_every_restarts_and_reregisters(void **state)
@@ -221,7 +334,7 @@ static void restart_every_restarts_and_reregisters(void **state)
     cfg.restart_every_s = 1;
     cfg.seed = 7;
     fleet_t f;
-    fleet_start(&f, &cfg);
+    fleet_start(&f, &cfg, 0, 0);
     uint64_t end = h_now_ms() + 3500;
     while (h_now_ms() < end)
         fleet_step(&f);
@@ -260,6 +373,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(mixed_profiles_register, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(install_at_loss_in_memory, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(install_at_loss_in_state_dir, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(install_at_loss_with_small_working_set, tml_test_leak_setup, tml_test_leak_teardown),
+        cmocka_unit_test_setup_teardown(working_set_bounds_sessions, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(restart_every_restarts_and_reregisters, tml_test_leak_setup, tml_test_leak_teardown),
         cmocka_unit_test_setup_teardown(rejects_bad_configs, tml_test_leak_setup, tml_test_leak_teardown),
     };
