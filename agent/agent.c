@@ -314,8 +314,8 @@ static int find_obs(tml_agent_t *a, int peer, const uint8_t *tok, uint8_t tkl)
 }
 
 /* Puts an answer's payload into rsp: whole, or (RFC 7959) the block the
- * request's Block2 asks for, or block 0 of 1 KiB blocks when it is too
- * large for one datagram. Each block is cut from a fresh encoding, so the
+ * request's Block2 asks for, or block 0 of 1 KiB blocks when it is larger
+ * than one. Each block is cut from a fresh encoding, so the
  * requester should read the blocks promptly. Returns the response code. */
 static uint8_t add_payload(tml_coap_msg_t *rsp, const tml_coap_msg_t *req, const uint8_t *payload,
                            size_t len, uint16_t fmt)
@@ -328,7 +328,10 @@ static uint8_t add_payload(tml_coap_msg_t *rsp, const tml_coap_msg_t *req, const
         return TML_COAP_BAD_OPTION;
     tml_coap_add_uint(rsp, TML_COAP_OPT_CONTENT_FORMAT, fmt);
     size_t bs = (size_t)16 << szx;
-    if (!asked && len <= AGENT_MAX_PDU - 128) {
+    /* Whole only when it fits one block: a message stays within the 1152
+     * bytes RFC 7252 advises (and libcoap accepts) when the path MTU is
+     * unknown. */
+    if (!asked && len <= bs) {
         rsp->payload = payload;
         rsp->payload_len = len;
         return TML_COAP_CONTENT;

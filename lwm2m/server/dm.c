@@ -45,6 +45,7 @@ void srv_req_free(srv_req_t *req)
         return;
     tml_free(req->payload);
     tml_free(req->query);
+    tml_free(req->body);
     tml_free(req);
 }
 
@@ -72,6 +73,10 @@ static void deliver(srv_req_t *r, tml_status_t st, uint8_t code, const coap_pdu_
             rsp.notification = r->first_answered;
         }
         coap_get_data(pdu, &rsp.payload_len, &rsp.payload);
+        if (r->body) { /* the last block: the whole body is what was read */
+            rsp.payload = r->body;
+            rsp.payload_len = r->body_len;
+        }
         if (code >> 5 != 2) {
             rsp.status = code == TML_COAP_NOT_FOUND ? TML_ERR_NOT_FOUND
                          : code == TML_COAP_UNAUTHORIZED || code == TML_COAP_FORBIDDEN ? TML_ERR_AUTH
@@ -298,6 +303,10 @@ static tml_status_t send_now(tml_lwm2m_server_t *srv, srv_req_t *r)
     if (ok && r->accept != TML_LWM2M_CF_ANY)
         ok = coap_add_option(pdu, COAP_OPTION_ACCEPT, coap_encode_var_safe(buf, sizeof(buf), r->accept),
                              buf) > 0 || r->accept == 0;
+    if (ok && r->block_next > 0)
+        ok = coap_add_option(pdu, COAP_OPTION_BLOCK2,
+                             coap_encode_var_safe(buf, sizeof(buf),
+                                                  r->block_next << 4 | r->block_szx), buf) > 0;
     if (ok && r->payload_len)
         ok = coap_add_data(pdu, r->payload_len, r->payload) != 0;
     if (!ok) {
@@ -362,6 +371,59 @@ void srv_flush(tml_lwm2m_server_t *srv, srv_dev_t *dev)
     tml_free(order);
 }
 
+/* Largest body a block-wise answer may add up to: an object's records, not
+ * a package (packages go the other way). */
+#define SRV_MAX_BODY (64u * 1024u)
+
+/* For an answer carrying Block2 (RFC 7959): keeps its block and, when more
+ * follow, asks for the next one (same token) and returns true. Returns
+ * false with *why set when the block is not the one asked for or the body
+ * grows too large, and false with *why NULL when this answer is the whole
+ * body or its last block (r->body then holds everything). */
+static bool next_block(tml_lwm2m_server_t *srv, srv_req_t *r, const coap_pdu_t *rcv,
+                       const char **why)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *o = coap_check_option(rcv, COAP_OPTION_BLOCK2, &it);
+    if (!o)
+        return false;
+    const uint32_t v = coap_decode_var_bytes(coap_opt_value(o), coap_opt_length(o));
+    const uint32_t num = v >> 4, szx = v & 7u;
+    const bool more = (v & 8u) != 0;
+    size_t len = 0;
+    const uint8_t *data = NULL;
+    coap_get_data(rcv, &len, &data);
+    if (szx == 7u || num != r->block_next || (more && len != (16u << szx)) ||
+        (r->body_len && szx != r->block_szx)) {
+        *why = "device answered with a block other than the one asked for";
+        return false;
+    }
+    if (!more && !r->body)
+        return false; /* one block of one: the answer as it is */
+    if (r->body_len + len > SRV_MAX_BODY) {
+        *why = "device's block-wise answer is larger than 64 KiB";
+        return false;
+    }
+    uint8_t *body = tml_realloc(r->body, r->body_len + len + 1);
+    if (!body) {
+        *why = "out of memory for a block-wise answer";
+        return false;
+    }
+    if (len)
+        memcpy(body + r->body_len, data, len);
+    r->body = body;
+    r->body_len += len;
+    if (!more)
+        return false;
+    r->block_next = num + 1;
+    r->block_szx = (uint8_t)szx;
+    if (send_now(srv, r) != TML_OK) {
+        *why = "cannot ask for the next block";
+        return false;
+    }
+    return true;
+}
+
 static srv_req_t *find_by_token(tml_lwm2m_server_t *srv, const coap_pdu_t *pdu)
 {
     coap_bin_const_t tok = coap_pdu_get_token(pdu);
@@ -389,6 +451,15 @@ coap_response_t srv_on_response(coap_session_t *s, const coap_pdu_t *sent, const
     srv_dev_t *d = r->dev;
     uint8_t code = (uint8_t)coap_pdu_get_code(rcv);
     coap_opt_iterator_t it;
+    if (code == TML_COAP_CONTENT && r->method == COAP_REQUEST_CODE_GET && r->observe < 0) {
+        const char *why = NULL;
+        if (next_block(srv, r, rcv, &why))
+            return COAP_RESPONSE_OK; /* the next block was asked for */
+        if (why) {
+            complete(srv, r, TML_ERR_CORRUPT, why);
+            return COAP_RESPONSE_OK;
+        }
+    }
     bool observing = r->observe == 0 && code >> 5 == 2 &&
                      coap_check_option(rcv, COAP_OPTION_OBSERVE, &it) != NULL;
     if (!observing)

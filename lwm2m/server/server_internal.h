@@ -58,6 +58,12 @@ typedef struct srv_req {
     char *query;               /* Uri-Query options joined by '&' (attributes) */
     int observe;               /* -1 none, 0 register, 1 deregister */
     bool sent, done, first_answered;
+    /* A GET answered block-wise (RFC 7959 Block2): the blocks so far, and
+     * the next block asked for (sent as a Block2 option when > 0). */
+    uint8_t *body;
+    size_t body_len;
+    uint32_t block_next;
+    uint8_t block_szx;
     tml_lwm2m_response_fn cb;
     void *arg;
     /* Live (not done): in dev->reqs and the token and id hashes. Done: on

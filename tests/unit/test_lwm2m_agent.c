@@ -284,6 +284,23 @@ static void registers_and_server_reads_device_and_caps(void **state)
     assert_int_equal(r->v.u.i, tml_target_find("nrf52840")->model_ram_bytes);
     r = tml_lwm2m_records_find(&d->ml_caps, &(tml_lwm2m_path_t){{TML_LWM2M_OBJ_ML_CAPS, 0, 0, 0}, 3});
     assert_string_equal((const char *)r->v.bytes, "nrf52840");
+    /* Every kernel the runtime carries is listed: the object is larger than
+     * one 1 KiB block, so this checks the server's Block2 reassembly. */
+    for (uint32_t k = 0, i = 0; k < TML_K_COUNT; k++) {
+        const char *name = tml_rt_kernel_name(k);
+        if (!name)
+            continue;
+        r = tml_lwm2m_records_find(&d->ml_caps,
+                                   &(tml_lwm2m_path_t){{TML_LWM2M_OBJ_ML_CAPS, 0, 8, (uint16_t)i++}, 4});
+        assert_non_null(r);
+        assert_string_equal((const char *)r->v.bytes, name);
+    }
+    uint8_t *tlv;
+    size_t tlv_len;
+    TML_ASSERT_OK(tml_lwm2m_encode(TML_LWM2M_CF_TLV, &(tml_lwm2m_path_t){{TML_LWM2M_OBJ_ML_CAPS, 0}, 2},
+                                   &d->ml_caps, &tlv, &tlv_len, NULL));
+    tml_free(tlv);
+    assert_true(tlv_len > 1024);
     /* Read /3/0 again in SenML-JSON; text for a single resource. */
     answer_t a = {0};
     do_read(&w, "dev-1", "/3/0", TML_LWM2M_CF_SENML_JSON, &a);
