@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Measures the Thumb-2 code size of every runtime source file by compiling it
-# for Cortex-M4 exactly as firmware does (-O2, -ffunction-sections), and
-# writes a C table the fit check uses to estimate flash for the kernels a
-# model needs. Usage: gen-code-sizes.sh SOURCE_DIR OUT.c
+# Measures the Thumb-2 code size and the deepest stack frame (gcc
+# -fstack-usage) of every runtime source file by compiling it for Cortex-M4
+# exactly as firmware does (-O2, -ffunction-sections), and writes a C table
+# the fit check uses to estimate the flash and stack of the kernels a model
+# needs. Usage: gen-code-sizes.sh SOURCE_DIR OUT.c
 set -euo pipefail
 src=$1
 out=$2
@@ -18,11 +19,16 @@ SIZE=${ARM_SIZE:-arm-none-eabi-size}
     name=${f#"$src"/runtime/}
     obj="$tmp/$(echo "$name" | tr / _).o"
     "$CC" -std=c99 -O2 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
-      -ffreestanding -ffunction-sections -fdata-sections -I"$src/include" -I"$src/runtime" \
-      -c "$f" -o "$obj"
+      -ffreestanding -ffunction-sections -fdata-sections -fstack-usage -I"$src/include" \
+      -I"$src/runtime" -c "$f" -o "$obj"
     # text + rodata (constant tables) of the object; data/bss stay in RAM.
     bytes=$("$SIZE" -A "$obj" | awk '$1 ~ /^\.(text|rodata)/ { s += $2 } END { print s + 0 }')
-    echo "    {\"$name\", $bytes},"
+    # .su lines end "FUNCTION<TAB>BYTES<TAB>static|dynamic|bounded". A file's
+    # depth: its deepest frame plus the next deepest (a kernel and a helper
+    # of the same file it calls, when not inlined).
+    stack=$(awk -F'\t' '{ v = $2 + 0; if (v > a) { b = a; a = v } else if (v > b) b = v }
+                        END { print a + b }' "${obj%.o}.su")
+    echo "    {\"$name\", $bytes, $stack},"
   done
   echo "};"
   echo "const unsigned tml_n_code_sizes = sizeof(tml_code_sizes) / sizeof(tml_code_sizes[0]);"

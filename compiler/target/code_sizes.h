@@ -1,7 +1,7 @@
 /*
- * code_sizes.h - Thumb-2 code bytes of each runtime source file, measured at
- * build time by scripts/gen-code-sizes.sh (the table is generated into the
- * build tree). Empty when no arm-none-eabi-gcc was found.
+ * code_sizes.h - Thumb-2 code bytes and stack depth of each runtime source
+ * file, measured at build time by scripts/gen-code-sizes.sh (the table is
+ * generated into the build tree). Empty when no arm-none-eabi-gcc was found.
  */
 #ifndef TML_CODE_SIZES_H
 #define TML_CODE_SIZES_H
@@ -9,6 +9,7 @@
 typedef struct tml_code_size {
     const char *file;   /* relative to runtime/: "kernels/tml_conv2d_s8.c" */
     unsigned bytes;     /* .text + .rodata */
+    unsigned stack;     /* deepest frame + next deepest, bytes (gcc -fstack-usage) */
 } tml_code_size_t;
 
 extern const tml_code_size_t tml_code_sizes[];

@@ -16,15 +16,19 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "tml_test.h"
 #include "tml/compiler.h"
 #include "tml/firmware.h"
+#include "tml/fit.h"
 #include "tml/session.h"
 
 #define SKIP_CODE 77
+/* Stack of the image's own frames around the runtime's (bytes). */
+#define FW_OWN_STACK 256u
 #define MODELS TML_SHARED_DIR "/models/mlperf-tiny"
 
 typedef struct model {
@@ -146,6 +150,18 @@ static void run_on(const char *board, bool all)
         printf("  %s %-24s %10lld instructions (%.2f per MAC), arena %u bytes: bit-exact\n",
                board, models[m].dir, (long long)run.instructions,
                (double)run.instructions / (double)c.macs, (unsigned)c.plan.arena_len);
+        /* The fit check's runtime RAM (frames measured at build time) covers
+         * the stack the image really used, less the image's own frames
+         * (reset, main, semihosting: FW_OWN_STACK), without padding it much. */
+        const char *st = strstr(run.console, "stack: ");
+        assert_non_null(st);
+        const uint32_t used = (uint32_t)strtoul(st + 7, NULL, 10);
+        const uint32_t runtime = tml_fit_runtime_ram(&c.lowered);
+        printf("    stack used %u bytes, fit check's runtime RAM %u bytes\n", (unsigned)used,
+               (unsigned)runtime);
+        if (used > runtime + FW_OWN_STACK || runtime > used + 512u)
+            fail_msg("%s on %s: stack %u bytes, runtime RAM estimate %u", models[m].dir, board,
+                     (unsigned)used, (unsigned)runtime);
         unlink(path);
         snprintf(path, sizeof(path), "%s/input.bin", dir);
         unlink(path);
