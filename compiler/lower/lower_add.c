@@ -44,13 +44,14 @@ static bool dense(const int32_t *shape, const int32_t *stride)
 }
 
 /* ADD_S8_DSP's premises (tml/kernels/elementwise.h): a DSP target, dense
- * operands, tables within +-2^29, an output right shift of 1..21. */
+ * operands, tables within +-2^29, an output right shift of 1..21 and a
+ * normalized output multiplier (>= 2^30, as TFLite makes them). */
 static bool dsp_add_ok(const tml_lower_ctx_t *ctx, const tml_add_s8_params_t *p,
                        int32_t lut[2][256])
 {
     if (!ctx->target || !(ctx->target->features & TML_FEAT_DSP) ||
         !dense(p->out_shape, p->in1_stride) || !dense(p->out_shape, p->in2_stride) ||
-        p->out_shift < -21 || p->out_shift > -1)
+        p->out_shift < -21 || p->out_shift > -1 || p->out_mult < (1 << 30))
         return false;
     for (int i = 0; i < 2; i++)
         for (int v = 0; v < 256; v++)

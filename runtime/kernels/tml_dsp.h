@@ -200,7 +200,9 @@ static inline int8_t tml_dsp_requant(uint32_t acc, int32_t mult, int32_t shift,
 
 /* The same result as tml_dsp_requant (bit for bit, for every acc, mult >= 0
  * and shift the loader accepts) in about 7 instructions when the right
- * shift rs = -shift is 1..22, which it nearly always is:
+ * shift rs = -shift is 1..21 and mult is normalized (2^30 .. 2^31 - 1, as
+ * TFLite's QuantizeMultiplier makes every non-zero one), which they nearly
+ * always are; otherwise the exact general path:
  *  - v = SRDHM(acc, mult) = (acc * mult + 2^30) >> 31. SMMLAR with the
  *    operand 2 * mult mod 2^32 (which reads as 2 * mult - 2^32) gives
  *    (2 * acc * mult + 2^31) >> 32 - acc = v - acc, so adding acc to its
@@ -215,7 +217,7 @@ static inline int32_t tml_dsp_rq(uint32_t acc, int32_t mult, int32_t shift, int3
                                  int32_t lo, int32_t hi)
 {
     const int32_t rs = -shift;
-    if ((uint32_t)(rs - 1) >= 21u)
+    if ((uint32_t)(rs - 1) >= 21u || mult < (1 << 30))
         return tml_dsp_requant(acc, mult, shift, out_off, lo, hi);
     const uint32_t rc = (uint32_t)(2 * out_off + 1) << (rs - 1);
     int32_t t = (int32_t)tml_smmlar(acc, (uint32_t)mult << 1, acc + rc);

@@ -156,7 +156,8 @@ void tml_fc_s8_dsp(const tml_fc_params_t *p, const int8_t *input, const int8_t *
     const int32_t n_in = p->n_in, n_out = p->n_out, pc = p->per_channel ? 1 : 0;
     const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
     const int32_t rs = -shift[0];
-    const int fast = !pc && rs >= 1 && rs <= 21; /* tml_dsp_rq's shortcut range */
+    /* tml_dsp_rq's shortcut range */
+    const int fast = !pc && rs >= 1 && rs <= 21 && mult[0] >= (1 << 30);
     for (int32_t b = 0; b < p->batches; b++) {
         int8_t *out = output + b * n_out;
         if (fast) {

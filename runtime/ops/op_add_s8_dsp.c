@@ -24,8 +24,8 @@ static tml_status_t check_add_s8_dsp(const tml_op_ctx_t *ctx)
         return st;
     const tml_add_s8_params_t *p = (const tml_add_s8_params_t *)ctx->params;
     if (!dense(p->out_shape, p->in1_stride) || !dense(p->out_shape, p->in2_stride) ||
-        p->out_shift < -21 || p->out_shift > -1)
-        return TML_ERR_CORRUPT;
+        p->out_shift < -21 || p->out_shift > -1 || p->out_mult < (1 << 30))
+        return TML_ERR_CORRUPT; /* the requant shortcut needs all of these */
     for (int i = 2; i < 4; i++) {
         const int32_t *lut = (const int32_t *)ctx->data[i];
         for (int v = 0; v < 256; v++)

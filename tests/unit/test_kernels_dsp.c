@@ -549,24 +549,33 @@ static void test_fc_dsp(void **state)
 
 /* The requantization shortcut of tml_dsp.h ((a * b + 2^30) >> 31 for
  * SaturatingRoundingDoublingHighMul) on extreme accumulators: INT32_MIN,
- * INT32_MAX and values around them, through a 1x1 FC. */
+ * INT32_MAX and values around them, through a 1x1 FC; with TFLite's
+ * normalized multipliers (2^30 .. 2^31 - 1) and with the smaller ones a
+ * package may also hold (0 included), per tensor and per channel. */
 static void test_requant_extremes(void **state)
 {
     (void)state;
     static const int32_t accs[] = {INT32_MIN, INT32_MIN + 1, -65536, -1, 0, 1, 65535,
                                    INT32_MAX - 1, INT32_MAX};
-    static const int32_t shifts[] = {-31, -20, -1, 0, 1, 30};
+    static const int32_t shifts[] = {-31, -20, -3, -1, 0, 1, 30};
+    static const int32_t small_mults[] = {0, 1, 0x12345, 0x20000000, 0x3FFFFFFF};
     for (size_t a = 0; a < sizeof(accs) / sizeof(accs[0]); a++)
-        for (size_t s = 0; s < sizeof(shifts) / sizeof(shifts[0]); s++) {
-            tml_fc_params_t p = {.batches = 1, .n_in = 4, .n_out = 1, .act_min = -128,
-                                 .act_max = 127};
-            int8_t in[4] = {0}, w[4] = {0}, want, got;
-            int32_t mult = 0x40000000 + (int32_t)(rnd() % 0x3FFFFFFF), shift = shifts[s];
-            int32_t bias = accs[a];
-            tml_fc_s8(&p, in, w, &mult, &shift, &bias, &want);
-            tml_fc_s8_dsp(&p, in, w, &mult, &shift, &bias, &got);
-            assert_int_equal(want, got);
-        }
+        for (size_t s = 0; s < sizeof(shifts) / sizeof(shifts[0]); s++)
+            for (size_t m = 0; m <= sizeof(small_mults) / sizeof(small_mults[0]); m++)
+                for (int32_t pc = 0; pc < 2; pc++) {
+                    tml_fc_params_t p = {.batches = 1, .n_in = 4, .n_out = 1, .act_min = -128,
+                                         .act_max = 127, .per_channel = pc};
+                    int8_t in[4] = {0}, w[4] = {0}, want, got;
+                    int32_t mult = m < sizeof(small_mults) / sizeof(small_mults[0])
+                                       ? small_mults[m]
+                                       : 0x40000000 + (int32_t)(rnd() % 0x3FFFFFFF);
+                    int32_t shift = shifts[s], bias = accs[a];
+                    tml_fc_s8(&p, in, w, &mult, &shift, &bias, &want);
+                    tml_fc_s8_dsp(&p, in, w, &mult, &shift, &bias, &got);
+                    if (want != got)
+                        fail_msg("acc %d mult %d shift %d per_channel %d: %d, want %d",
+                                 (int)accs[a], (int)mult, (int)shift, (int)pc, got, want);
+                }
 }
 
 int main(void)
