@@ -19,12 +19,15 @@ static void usage(FILE *f)
     fputs("usage: tmlaasd --data DIR [--http-port N] [--lwm2m-port N] [--lwm2m-dtls-port N]\n"
           "               [--admin-token T] [--bind ADDR] [--workers N] [--max-body BYTES]\n"
           "               [--max-upload BYTES] [--store URL] [--lwm2m-host ADDR] [--require-dtls]\n"
+          "               [--lwm2m-sessions N]\n"
           "  --data DIR          where the store (DIR/tmlaasd.db) and blobs (DIR/blobs) live\n"
           "  --http-port N       HTTP API port (0: any free port; default 8080)\n"
           "  --lwm2m-port N      LwM2M server UDP port (0: any free port; -1: off; default 5683)\n"
           "  --lwm2m-dtls-port N LwM2M DTLS-PSK port (0: any free port; -1: off; default 5684)\n"
           "  --lwm2m-host ADDR   LwM2M bind address, also used in package URIs (default 127.0.0.1)\n"
           "  --require-dtls      refuse LwM2M registrations over plain UDP\n"
+          "  --lwm2m-sessions N  idle CoAP sessions kept for plain-UDP devices (the working\n"
+          "                      set; the device registry holds every device; default 256)\n"
           "  --admin-token T     admin token created on first start (else TML_ADMIN_TOKEN,\n"
           "                      else a generated one is printed)\n"
           "  --bind ADDR         IPv4 address to listen on (default 127.0.0.1)\n"
@@ -84,6 +87,8 @@ int main(int argc, char **argv)
             opts.lwm2m_port = (int)n;
         else if (!strcmp(a, "--lwm2m-dtls-port") && !parse_int(v, -1, 65535, &n))
             opts.lwm2m_dtls_port = (int)n;
+        else if (!strcmp(a, "--lwm2m-sessions") && !parse_int(v, 1, 1L << 30, &n))
+            opts.lwm2m_session_cache = (uint32_t)n;
         else if (!strcmp(a, "--workers") && !parse_int(v, 1, 64, &n))
             opts.n_workers = (int)n;
         else if (!strcmp(a, "--max-body") && !parse_int(v, 1, 1L << 30, &n))

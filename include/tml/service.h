@@ -29,6 +29,7 @@ typedef struct tml_service_opts {
     int lwm2m_port;              /* LwM2M UDP port; 0: ephemeral; < 0: no LwM2M server */
     int lwm2m_dtls_port;         /* LwM2M DTLS-PSK port; 0: ephemeral; < 0: no DTLS */
     bool require_dtls;           /* refuse plain-UDP registrations */
+    uint32_t lwm2m_session_cache; /* idle CoAP sessions kept (docs/lwm2m.md); 0: the default */
 } tml_service_opts_t;
 
 typedef struct tml_service tml_service_t;

@@ -393,6 +393,7 @@ tml_status_t tml_fleet_start(tml_fleet_t *f, tml_service_t *svc, tml_err_t *err)
     cfg.enable_dtls = svc->opts.lwm2m_dtls_port >= 0;
     cfg.dtls_port = cfg.enable_dtls ? (uint16_t)svc->opts.lwm2m_dtls_port : 0;
     cfg.require_dtls = svc->opts.require_dtls;
+    cfg.session_cache = svc->opts.lwm2m_session_cache;
     cfg.psk_lookup = psk_lookup;
     cfg.has_credentials = has_creds;
     cfg.cred_arg = f;

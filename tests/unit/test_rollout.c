@@ -53,13 +53,16 @@ typedef struct agent {
 static char data_dir[64];
 static pid_t live_pid;
 
-static void daemon_start(daemon_t *d, int lwm2m_port)
+/* sessions: --lwm2m-sessions (the CoAP session working set), 0: the default. */
+static void daemon_start(daemon_t *d, int lwm2m_port, int sessions)
 {
     memset(d, 0, sizeof(*d));
-    char port[16];
+    char port[16], ws[16];
     snprintf(port, sizeof(port), "%d", lwm2m_port);
+    snprintf(ws, sizeof(ws), "%d", sessions);
     const char *argv[] = {DAEMON, "--data", data_dir, "--http-port", "0", "--lwm2m-port", port,
-                          "--lwm2m-dtls-port", "-1", "--admin-token", TOKEN, NULL};
+                          "--lwm2m-dtls-port", "-1", "--admin-token", TOKEN,
+                          sessions ? "--lwm2m-sessions" : NULL, ws, NULL};
     char out[4096];
     d->pid = tml_test_spawn(argv, "tmlaasd: ready\n", 20000, &d->out_fd, out, sizeof(out));
     live_pid = d->pid;
@@ -286,7 +289,7 @@ static void rollout_canary_threshold_refusal_and_inferences(void **state)
 {
     (void)state;
     daemon_t d;
-    daemon_start(&d, 0);
+    daemon_start(&d, 0, 0);
     json_t *j;
     assert_int_equal(call(&d, TOKEN, "GET", "/api/v1/signing-key", NULL, &j), 200);
     assert_string_equal(jstr(j, "public_key"), d.key_hex);
@@ -418,7 +421,7 @@ static void api_pause_resume_cancel_tenants_and_bad_bodies(void **state)
 {
     (void)state;
     daemon_t d;
-    daemon_start(&d, 0);
+    daemon_start(&d, 0, 0);
     upload_model(&d, "1");
     /* Devices created ahead of registration stay offline: the rollout
      * waits for them, which leaves time to pause, resume and cancel. */
@@ -513,7 +516,7 @@ static void restart_mid_rollout(void **state)
 {
     (void)state;
     daemon_t d;
-    daemon_start(&d, 0);
+    daemon_start(&d, 0, 1); /* one idle session kept: devices are woken as needed */
     int lport = d.lwm2m_port;
     uint8_t key[32];
     TML_ASSERT_OK(tml_hex_decode(d.key_hex, key, 32));
@@ -545,7 +548,7 @@ static void restart_mid_rollout(void **state)
     }
     daemon_kill(&d, SIGKILL);
     run_agents(ags, 3, 500);
-    daemon_start(&d, lport);
+    daemon_start(&d, lport, 1);
     j = wait_field(&d, ags, 3, path, "state", "done", 60000);
     for (int i = 0; i < 3; i++) {
         assert_string_equal(jstr(dep_device(j, ags[i].ep), "stage"), "done");
