@@ -12,6 +12,10 @@ typedef struct tml_code_size {
     unsigned stack;     /* deepest frame + next deepest, bytes (gcc -fstack-usage) */
 } tml_code_size_t;
 
+/* Room for the runtime's source files in the fit check's per-file flags;
+ * files past it count as shared code (more flash, never less). */
+#define TML_MAX_CODE_FILES 512u
+
 extern const tml_code_size_t tml_code_sizes[];
 extern const unsigned tml_n_code_sizes;
 

@@ -46,26 +46,31 @@ uint32_t tml_fit_kernel_bytes(uint32_t kernel)
     return file_bytes(kfile);
 }
 
-/* Whether runtime/<file> is one kernel's own (its kernel or op glue file). */
-static bool kernel_owned(const char *file)
+/* Which entries of tml_code_sizes are one kernel's own files (its kernel
+ * or op glue file): own[i] for entry i. Each kernel's two names are made
+ * once, not once per file. */
+static void kernel_owned(bool own[TML_MAX_CODE_FILES])
 {
+    memset(own, 0, TML_MAX_CODE_FILES * sizeof(own[0]));
     for (uint32_t k = 0; k < TML_K_COUNT; k++) {
         char kfile[96], ofile[96];
         kernel_files(k, kfile, ofile, sizeof(kfile));
-        if (!strcmp(file, kfile) || !strcmp(file, ofile))
-            return true;
+        const tml_code_size_t *e[2] = {file_entry(kfile), file_entry(ofile)};
+        for (int j = 0; j < 2; j++)
+            if (e[j] && e[j] - tml_code_sizes < TML_MAX_CODE_FILES)
+                own[e[j] - tml_code_sizes] = true;
     }
-    return false;
 }
 
 uint32_t tml_fit_code_bytes(const tml_lowered_t *lw)
 {
     /* Shared code: every runtime file that is not one kernel's own. */
+    bool own[TML_MAX_CODE_FILES];
+    kernel_owned(own);
     uint32_t bytes = 0;
-    for (unsigned i = 0; i < tml_n_code_sizes; i++) {
-        if (!kernel_owned(tml_code_sizes[i].file))
+    for (unsigned i = 0; i < tml_n_code_sizes; i++)
+        if (i >= TML_MAX_CODE_FILES || !own[i])
             bytes += tml_code_sizes[i].bytes;
-    }
     bool used[TML_K_COUNT] = {false};
     for (int i = 0; i < lw->n_ops; i++)
         if ((unsigned)lw->ops[i].kernel < TML_K_COUNT)
@@ -87,11 +92,13 @@ uint32_t tml_fit_runtime_ram(const tml_lowered_t *lw)
     /* Two call paths: tml_rt_init (loader -> an op's check -> the shared
      * check helpers, or the digest) and tml_rt_invoke (interpreter, op
      * context included -> an op's eval -> its kernel). */
+    bool own[TML_MAX_CODE_FILES];
+    kernel_owned(own);
     uint32_t shared = 0, op_glue = 0, kernel = 0;
     for (unsigned i = 0; i < tml_n_code_sizes; i++) {
         const char *f = tml_code_sizes[i].file;
-        if (strcmp(f, "interp.c") && strcmp(f, "loader.c") && !kernel_owned(f) &&
-            tml_code_sizes[i].stack > shared)
+        if ((i >= TML_MAX_CODE_FILES || !own[i]) && strcmp(f, "interp.c") &&
+            strcmp(f, "loader.c") && tml_code_sizes[i].stack > shared)
             shared = tml_code_sizes[i].stack;
     }
     for (int i = 0; i < lw->n_ops; i++) {
