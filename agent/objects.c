@@ -70,8 +70,7 @@ static void fill_caps(const tml_agent_t *a, tml_lwm2m_records_t *out)
     add_str(out, O, 7, ver);
     /* Kernels this runtime build carries, and the ops they implement (the
      * kernel name up to its dtype token, so that variants such as
-     * CONV2D_S8_DSP or ADD_S8_LUT count as their op and the object stays
-     * within one datagram). */
+     * CONV2D_S8_DSP or ADD_S8_LUT count as their op). */
     uint16_t n_k = 0, n_ops = 0;
     char ops[TML_K_COUNT][24];
     for (uint32_t k = 0; k < TML_K_COUNT; k++) {

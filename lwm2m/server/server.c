@@ -41,12 +41,19 @@ void srv_event(tml_lwm2m_server_t *srv, tml_lwm2m_event_t ev, srv_dev_t *dev, co
  * same at ten devices and at a hundred thousand. Removed devices move to
  * srv->dead and are freed at the end of the step. */
 
+/* FNV-1a of p[0..n) from seed, with a final fold of the high bits, which
+ * the bucket masks below keep. */
+static uint64_t hash_bytes(uint64_t seed, const void *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ seed;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
 static uint64_t ep_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h ^ (h >> 29);
+    return hash_bytes(0, s, strlen(s));
 }
 
 static uint64_t addr_hash(const coap_address_t *a)
@@ -63,10 +70,7 @@ static uint64_t addr_hash(const coap_address_t *a)
         n = sizeof(a->addr.sin.sin_addr);
         port = a->addr.sin.sin_port;
     }
-    uint64_t h = 1469598103934665603ull ^ port;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
+    return hash_bytes(port, p, n);
 }
 
 static srv_dev_t *find_dev_by_addr(tml_lwm2m_server_t *srv, const coap_address_t *a)
@@ -251,7 +255,7 @@ tml_status_t srv_add_dev(tml_lwm2m_server_t *srv, srv_dev_t *dev)
  * cost O(N) per new device. The device registry is ours (the hashes
  * above); libcoap keeps a bounded working set of sessions: a plain-UDP
  * device's pointer to its session is weak, libcoap frees idle ones beyond
- * session_cap (the least recently used first) and tells us with
+ * session_cache (the least recently used first) and tells us with
  * COAP_EVENT_SERVER_SESSION_DEL. A session with a confirmable request in
  * flight is referenced by libcoap's send queue, so it is not idle.
  *
@@ -543,8 +547,8 @@ static void start_working_set(tml_lwm2m_server_t *srv)
     if (srv->udp_fd < 0 || srv->cfg.session_cache == UINT32_MAX)
         return;
     srv->working_set = true;
-    srv->session_cap = srv->cfg.session_cache ? srv->cfg.session_cache : TML_LWM2M_SESSION_CACHE;
-    coap_context_set_max_idle_sessions(srv->ctx, srv->session_cap);
+    coap_context_set_max_idle_sessions(srv->ctx, srv->cfg.session_cache ? srv->cfg.session_cache
+                                                                        : TML_LWM2M_SESSION_CACHE);
     if (srv->cfg.session_idle_s)
         coap_context_set_session_timeout(srv->ctx, srv->cfg.session_idle_s);
 }

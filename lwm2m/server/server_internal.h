@@ -94,10 +94,9 @@ struct tml_lwm2m_server {
     srv_dev_t **addr_buckets;  /* remote address -> live plain-UDP device */
     size_t dev_nbuckets;       /* both hashes */
     /* The session working set (see server.c): libcoap keeps at most
-     * session_cap idle server sessions; udp_fd is the UDP endpoint's
+     * cfg.session_cache idle server sessions; udp_fd is the UDP endpoint's
      * socket, which the wake pings go out of (-1: unknown, working set off). */
     bool working_set;
-    unsigned session_cap;
     int udp_fd;
     srv_dev_t *waking;         /* devices with a wake ping outstanding */
     uint16_t wake_mid;
