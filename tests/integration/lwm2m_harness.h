@@ -117,6 +117,28 @@ static inline void h_relay_pump(h_relay_t *r)
     }
 }
 
+/* One step of a loopback world: the agent (if any), the relay (if any, on
+ * both sides of the server's step) and the server. */
+static inline void h_world_step(tml_agent_t *agent, tml_lwm2m_server_t *srv, h_relay_t *relay)
+{
+    if (agent)
+        tml_agent_step(agent);
+    if (relay)
+        h_relay_pump(relay);
+    tml_lwm2m_server_step(srv, 2);
+    if (relay)
+        h_relay_pump(relay);
+}
+
+/* An in-process agent and its POSIX platform, destroyed; both set NULL. */
+static inline void h_agent_kill(tml_agent_t **agent, tml_agent_posix_t **px)
+{
+    tml_agent_destroy(*agent);
+    *agent = NULL;
+    tml_agent_posix_destroy(*px);
+    *px = NULL;
+}
+
 static inline void h_relay_close(h_relay_t *r)
 {
     close(r->front);

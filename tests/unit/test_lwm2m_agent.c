@@ -94,10 +94,7 @@ static void world_init(world_t *w, bool relay, unsigned drop_permille)
 
 static void world_kill_agent(world_t *w)
 {
-    tml_agent_destroy(w->agent);
-    w->agent = NULL;
-    tml_agent_posix_destroy(w->px);
-    w->px = NULL;
+    h_agent_kill(&w->agent, &w->px);
 }
 
 static void world_free(world_t *w)
@@ -112,13 +109,7 @@ static void world_free(world_t *w)
 
 static void world_step(world_t *w)
 {
-    if (w->agent)
-        tml_agent_step(w->agent);
-    if (w->use_relay)
-        h_relay_pump(&w->relay);
-    tml_lwm2m_server_step(w->srv, 2);
-    if (w->use_relay)
-        h_relay_pump(&w->relay);
+    h_world_step(w->agent, w->srv, w->use_relay ? &w->relay : NULL);
 }
 
 typedef bool (*cond_fn)(world_t *w, void *arg);

@@ -136,10 +136,7 @@ static void net_agent(net_t *n, const char *ep, const agent_opts_t *o)
 
 static void net_kill_agent(net_t *n)
 {
-    tml_agent_destroy(n->agent);
-    n->agent = NULL;
-    tml_agent_posix_destroy(n->px);
-    n->px = NULL;
+    h_agent_kill(&n->agent, &n->px);
 }
 
 static void net_free(net_t *n)
@@ -154,13 +151,7 @@ static void net_free(net_t *n)
 
 static void net_step(net_t *n)
 {
-    if (n->agent)
-        tml_agent_step(n->agent);
-    if (n->use_relay)
-        h_relay_pump(&n->relay);
-    tml_lwm2m_server_step(n->srv, 2);
-    if (n->use_relay)
-        h_relay_pump(&n->relay);
+    h_world_step(n->agent, n->srv, n->use_relay ? &n->relay : NULL);
 }
 
 static void net_run_ms(net_t *n, uint32_t ms)
