@@ -137,6 +137,13 @@ static tml_status_t same_elems(tfl_ctx_t *ctx, const info_t *in, const info_t *o
     return TML_OK;
 }
 
+/* Shapes of an op's first input (x) and first output (y). */
+static tml_status_t io_info(tfl_ctx_t *ctx, const tfl_op_t *op, info_t *x, info_t *y)
+{
+    tml_status_t st = info_of(ctx, op->in[0], x);
+    return st ? st : info_of(ctx, op->out[0], y);
+}
+
 static tml_status_t same_shape(tfl_ctx_t *ctx, const info_t *in, const info_t *out)
 {
     bool same = in->n_dims == out->n_dims;
@@ -457,9 +464,7 @@ static tml_status_t map_unary(tfl_ctx_t *ctx, const tfl_op_t *op, tml_ir_op_t ir
     tml_status_t st = need_io(ctx, op, 1, 1, 1, 1);
     info_t x, y;
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = same_shape(ctx, &x, &y);
     if (st)
@@ -481,9 +486,7 @@ static tml_status_t map_leaky_relu(tfl_ctx_t *ctx, const tfl_op_t *op)
     if (!st)
         st = opt_f32(o, 0, 0.0f, &a.scalar.alpha);
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = same_shape(ctx, &x, &y);
     if (st)
@@ -496,9 +499,7 @@ static tml_status_t map_prelu(tfl_ctx_t *ctx, const tfl_op_t *op)
     tml_status_t st = need_io(ctx, op, 2, 2, 2, 1);
     info_t x, y;
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = same_shape(ctx, &x, &y);
     if (st)
@@ -520,9 +521,7 @@ static tml_status_t map_softmax(tfl_ctx_t *ctx, const tfl_op_t *op)
     if (!st)
         st = opt_f32(o, 0, 0.0f, &a.softmax.beta); /* schema default; TFLite's too */
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = same_shape(ctx, &x, &y);
     if (st)
@@ -542,9 +541,7 @@ static tml_status_t map_reshape(tfl_ctx_t *ctx, const tfl_op_t *op, int max_in)
     tml_status_t st = need_io(ctx, op, 1, max_in, 1, 1);
     info_t x, y;
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = same_elems(ctx, &x, &y);
     if (st)
@@ -606,9 +603,7 @@ static tml_status_t map_pad(tfl_ctx_t *ctx, const tfl_op_t *op, bool v2)
     tml_ir_attrs_t a;
     memset(&a, 0, sizeof(a));
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = const_ints(ctx, op->in[1], "paddings", amounts, 2 * TML_IR_MAX_DIMS, &n, &p);
     if (st)
@@ -683,9 +678,7 @@ static tml_status_t map_mean(tfl_ctx_t *ctx, const tfl_op_t *op)
     if (!st)
         st = opt_u8(o, 0, 0, &keep);
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = const_ints(ctx, op->in[1], "axes", axes, TML_IR_MAX_DIMS, &n, &ax);
     if (st)
@@ -728,9 +721,7 @@ static tml_status_t map_transpose(tfl_ctx_t *ctx, const tfl_op_t *op)
     tml_ir_attrs_t a;
     memset(&a, 0, sizeof(a));
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = const_ints(ctx, op->in[1], "perm", perm, TML_IR_MAX_DIMS, &n, &pi);
     if (st)
@@ -800,9 +791,7 @@ static tml_status_t map_slice(tfl_ctx_t *ctx, const tfl_op_t *op)
     int64_t begin[TML_IR_MAX_DIMS], size[TML_IR_MAX_DIMS];
     int n_begin, n_size;
     if (!st)
-        st = info_of(ctx, op->in[0], &x);
-    if (!st)
-        st = info_of(ctx, op->out[0], &y);
+        st = io_info(ctx, op, &x, &y);
     if (!st)
         st = const_ints(ctx, op->in[1], "begin", begin, TML_IR_MAX_DIMS, &n_begin, &bi);
     if (!st)
